@@ -1,0 +1,52 @@
+# Shared shell helpers for scripts/*.sh. Source it; it defines functions and MP_ROOT only.
+# shellcheck shell=bash
+
+MP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Packages each job needs on Debian 12.
+MP_PKGS_BUILD="build-essential cmake pkg-config libssl-dev libp11-kit-dev libjansson-dev"
+MP_PKGS_RUN="softhsm2 openssl python3"
+MP_PKGS_TEST="libcmocka-dev opensc python3-jwt python3-cryptography jose valgrind clang-format"
+
+mp_say() { printf '%s: %s\n' "${MP_SCRIPT:-mp}" "$*" >&2; }
+mp_die() { mp_say "error: $*"; exit 1; }
+
+# Installs the named Debian packages that are missing, saying which; does nothing when all are
+# present (idempotent). Runs apt-get update once per call that has something to install.
+mp_ensure_packages() {
+    local missing=() p sudo=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || mp_die "missing packages ${missing[*]}; run as root or install sudo"
+        sudo=(sudo)
+    fi
+    mp_say "installing missing Debian packages: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq || mp_die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null || mp_die "apt-get install ${missing[*]} failed"
+}
+
+# Configures and builds into DIR (default build/) with the given extra CMake arguments.
+mp_build() {
+    local dir=${1:-$MP_ROOT/build}
+    shift || true
+    cmake -S "$MP_ROOT" -B "$dir" "$@" >/dev/null || mp_die "cmake configure failed"
+    cmake --build "$dir" -j"$(nproc)" >/dev/null || mp_die "build failed (run cmake --build $dir to see why)"
+}
+
+# The SoftHSM module of this machine.
+mp_softhsm_module() {
+    local m
+    for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so \
+        /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so; do
+        [ -f "$m" ] && { echo "$m"; return 0; }
+    done
+    return 1
+}
+
+# Debian's python3, which has python3-jwt (a python3 earlier on PATH may not).
+MP_PY=/usr/bin/python3

@@ -1,0 +1,9 @@
+/* mp-signer subcommands; each returns the process exit code (enum cli_exit). */
+#ifndef MP_CMDS_H
+#define MP_CMDS_H
+
+int cmd_grant(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_token_init(int argc, char **argv);
+
+#endif

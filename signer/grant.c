@@ -1,0 +1,204 @@
+#include "signer/grant.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "common/b64.h"
+#include "common/log.h"
+#include "common/uuid.h"
+#include "pkcs11/hsm.h"
+#include "signer/cert.h"
+#include "signer/jws.h"
+#include "signer/session.h"
+
+struct grant_signer {
+    struct hsm_module *mod;
+    struct hsm_token *tok;
+    struct hsm_key *key;
+    X509 *leaf;
+    STACK_OF(X509) *chain;
+    enum jws_alg alg;
+    char orgno[10];
+    struct mp_buf *header_b64;
+};
+
+void
+grant_signer_free(struct grant_signer *s)
+{
+    if (s == NULL)
+        return;
+    mp_buf_free(s->header_b64);
+    sk_X509_pop_free(s->chain, X509_free);
+    X509_free(s->leaf);
+    hsm_key_free(s->key);
+    hsm_token_free(s->tok);
+    hsm_module_free(s->mod);
+    free(s);
+}
+
+static enum mp_err
+signer_key(struct grant_signer *s, const char *uri, struct mp_errmsg *e)
+{
+    enum hsm_err h;
+
+    if ((h = hsm_key_find(s->tok, uri, &s->key, e)) != HSM_OK ||
+        (h = hsm_key_check(s->key, e)) != HSM_OK)
+        return hsm_to_mp(h);
+    if (hsm_key_imported(s->key))
+        mp_warn("key %s on token %s was imported (CKA_NEVER_EXTRACTABLE or "
+                "CKA_ALWAYS_SENSITIVE is false): a copy may exist outside the token",
+            hsm_key_label(s->key), hsm_token_label(s->tok));
+    return MP_OK;
+}
+
+/* x5c mode needs the certificate; kid mode uses it only for the organisation number. */
+static enum mp_err
+signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now,
+    struct mp_errmsg *e)
+{
+    enum hsm_err h;
+    enum mp_err r;
+
+    h = hsm_key_cert(s->key, now, &s->leaf, e);
+    if (p->kid != NULL) {
+        if (h == HSM_OK && cert_orgno(s->leaf, s->orgno) != MP_OK)
+            s->orgno[0] = '\0';
+        X509_free(s->leaf);
+        s->leaf = NULL;
+        return MP_OK;
+    }
+    if (h != HSM_OK)
+        return hsm_to_mp(h);
+    if ((r = cert_check_time(s->leaf, now, e)) != MP_OK)
+        return r;
+    if (cert_orgno(s->leaf, s->orgno) != MP_OK)
+        mp_warn("certificate has no organizationIdentifier NTRNO-<orgno>: Maskinporten will "
+                "not accept it as a virksomhetssertifikat");
+    if (p->chain == NULL)
+        return MP_OK;
+    if ((r = cert_load_pem_file(p->chain, &s->chain, e)) != MP_OK)
+        return r;
+    return cert_check_chain(s->leaf, s->chain, e);
+}
+
+static enum mp_err
+signer_header(struct grant_signer *s, const struct sconf_profile *p, struct mp_errmsg *e)
+{
+    json_t *h = NULL;
+    char *txt = NULL;
+    enum mp_err r;
+
+    if ((r = jws_header_json(p->alg, p->kid, s->leaf, s->chain, &h, e)) != MP_OK)
+        return r;
+    r = MP_ERR_NOMEM;
+    if ((txt = json_dumps(h, JSON_COMPACT)) == NULL || (s->header_b64 = mp_buf_new(JWS_MAX)) == NULL)
+        goto out;
+    if ((r = mp_b64url_encode(s->header_b64, txt, strlen(txt))) != MP_OK)
+        mp_errf(e, r, "JWS header too large");
+out:
+    if (r == MP_ERR_NOMEM)
+        mp_errf(e, r, "out of memory");
+    free(txt);
+    json_decref(h);
+    return r;
+}
+
+enum mp_err
+grant_signer_open(const struct sconf *c, const struct sconf_profile *p,
+    struct grant_signer **out, struct mp_errmsg *e)
+{
+    struct grant_signer *s = NULL;
+    enum mp_err r;
+
+    if (p->kid != NULL && p->chain != NULL)
+        return mp_errf(e, MP_ERR_INVALID, "--kid and --chain exclude each other: a kid grant "
+                                          "carries no certificate chain");
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    s->alg = p->alg;
+    if ((r = signer_token_open(c, p->key, false, &s->mod, &s->tok, e)) != MP_OK || (r = signer_key(s, p->key, e)) != MP_OK ||
+        (r = signer_cert(s, p, time(NULL), e)) != MP_OK || (r = signer_header(s, p, e)) != MP_OK)
+        goto out;
+    *out = s;
+    s = NULL;
+out:
+    grant_signer_free(s);
+    return r;
+}
+
+const char *
+grant_signer_orgno(const struct grant_signer *s)
+{
+    return s->orgno;
+}
+
+static enum mp_err
+signing_input(struct grant_signer *s, const struct grant_request *g, time_t now,
+    struct mp_buf *out, struct mp_errmsg *e)
+{
+    char jti[MP_UUID_STRLEN + 1];
+    json_t *claims = NULL;
+    char *txt = NULL;
+    enum mp_err r;
+
+    if ((r = mp_uuid_v4(jti)) != MP_OK)
+        return mp_errf(e, r, "no randomness for jti");
+    if ((r = grant_claims_json(g, now, jti, &claims, e)) != MP_OK)
+        return r;
+    if ((txt = json_dumps(claims, JSON_COMPACT)) == NULL) {
+        r = mp_errf(e, MP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((r = mp_buf_put(out, mp_buf_ptr(s->header_b64), mp_buf_len(s->header_b64))) != MP_OK ||
+        (r = mp_buf_put(out, ".", 1)) != MP_OK ||
+        (r = mp_b64url_encode(out, txt, strlen(txt))) != MP_OK)
+        mp_errf(e, r, "grant too large");
+out:
+    free(txt);
+    json_decref(claims);
+    return r;
+}
+
+static enum hsm_hash
+alg_hash(enum jws_alg alg)
+{
+    return alg == JWS_RS512 ? HSM_SHA512 : alg == JWS_RS384 ? HSM_SHA384 : HSM_SHA256;
+}
+
+enum mp_err
+grant_sign(struct grant_signer *s, const struct grant_request *g, time_t now,
+    struct mp_buf *out, struct mp_errmsg *e)
+{
+    struct mp_buf *jws = NULL;
+    unsigned char sig[1024];
+    size_t siglen = sizeof(sig);
+    enum hsm_err h;
+    enum mp_err r;
+
+    if ((r = grant_request_check(g, s->orgno[0] ? s->orgno : NULL, e)) != MP_OK)
+        return r;
+    if ((jws = mp_buf_new(JWS_MAX)) == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    if ((r = signing_input(s, g, now, jws, e)) != MP_OK)
+        goto out;
+    h = hsm_sign(s->key, alg_hash(s->alg), mp_buf_ptr(jws), mp_buf_len(jws), sig, &siglen, e);
+    if (h != HSM_OK) {
+        r = hsm_to_mp(h);
+        goto out;
+    }
+    if ((r = jws_append_signature(jws, sig, siglen)) != MP_OK) {
+        mp_errf(e, r, "grant too large");
+        goto out;
+    }
+    /* A token that returns a wrong signature must not hand out a grant. */
+    if ((r = jws_verify(mp_buf_str(jws), mp_buf_len(jws), s->alg, hsm_key_public(s->key), e)) !=
+        MP_OK)
+        goto out;
+    if ((r = mp_buf_put(out, mp_buf_ptr(jws), mp_buf_len(jws))) != MP_OK)
+        mp_errf(e, r, "grant too large");
+out:
+    mp_buf_free(jws);
+    return r;
+}

@@ -1,0 +1,16 @@
+/* Opening the configured token and logging in: the one path by which mp-signer reads a PIN. */
+#ifndef MP_SESSION_H
+#define MP_SESSION_H
+
+#include <stdbool.h>
+
+#include "pkcs11/hsm.h"
+#include "signer/sconf.h"
+
+/* Checks and reads the PIN file before touching the token, applies module_env, loads the
+ * module, opens the token the URI names (rw for key management) and logs in once. The PIN is
+ * wiped before this returns. On failure nothing is left open. */
+enum mp_err signer_token_open(const struct sconf *c, const char *uri, bool rw,
+    struct hsm_module **mod, struct hsm_token **tok, struct mp_errmsg *e);
+
+#endif
