@@ -5,5 +5,6 @@
 int cmd_grant(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_token_init(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const char usage[] =
     "usage: mp-signer COMMAND [OPTIONS]\n"
     "  grant        sign one Maskinporten JWT grant inside the token, print the JWS\n"
     "  key          generate | csr | import-cert | list  (keys that never leave the token)\n"
+    "  audit        verify | show  (offline checks of the signing log)\n"
     "  token-init   initialise a developer/CI token (SoftHSM), PINs from files\n"
     "  version      print the version\n"
     "Run mp-signer COMMAND --help for the options of a command.\n";
@@ -42,6 +43,8 @@ main(int argc, char **argv)
         return cmd_grant(argc - 1, argv + 1);
     if (strcmp(argv[1], "key") == 0)
         return cmd_key(argc - 1, argv + 1);
+    if (strcmp(argv[1], "audit") == 0)
+        return cmd_audit(argc - 1, argv + 1);
     if (strcmp(argv[1], "token-init") == 0)
         return cmd_token_init(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -1,0 +1,47 @@
+/* The audit log format: the contract between the writer (audit.c, inside mp-signer serve) and
+ * the offline verifier (audit_verify.c, `mp-signer audit verify|show`). Auditors can check it
+ * with stock tools too: sha256sum for the chain, openssl dgst for checkpoints.
+ *
+ * The file is JSON Lines, UTF-8 (in practice ASCII), one object per line, each line ending in
+ * "\n". Lines are written once by jansson (JSON_COMPACT, fields in the order below) and never
+ * re-serialised: every hash is over the exact bytes of a line WITHOUT its trailing "\n".
+ *
+ * Line 1, the header (seq 0, no prev):
+ *   {"seq":0,"ts":T,"event":"header","v":1,"nonce":"<64 hex: 32 random bytes>"}
+ * Every later line starts with seq and prev:
+ *   {"seq":N,"prev":"<64 hex: SHA-256 of line N-1, i.e. of the line before>","ts":T,
+ *    "event":E, ...}
+ * seq increases by exactly one per line. T is UTC "YYYY-MM-DDTHH:MM:SS.uuuuuuZ".
+ *
+ * Events:
+ *   "start"      {"pid":P,"version":"x.y.z","profiles":["default",...]}
+ *   "stop"       {"pid":P}
+ *   "reload"     {"profiles":[...]}
+ *   "recovery"   {"cut_bytes":B,"cut_sha256":"<hex of the removed bytes>"}  a torn tail cut at
+ *                start-up: the bytes after the last complete line.
+ *   "sign"       {"outcome":"granted"|"refused"|"error","reason":"text" (not when granted),
+ *                 "caller":{"uid":U,"gid":G,"pid":P,"exe":"/path or ?"},
+ *                 "profile":"name","client_id":"…","key":"pkcs11:… (no PIN)",
+ *                 "cert_sha256":"<hex of the leaf DER>" or null (kid profiles without cert),
+ *                 "claims":{"aud","scope","resource":[...],"consumer_org","systemuser_org",
+ *                           "systemuser_ref","iat","exp","jti"}  (absent members omitted;
+ *                           a refused request records what was asked),
+ *                 "jws_sha256":"<hex of the compact JWS bytes>" (granted only; never the JWS)}
+ *   "checkpoint" {"covers":C,"head":"<hex>","alg":"RS256","key_sha256":"<hex>","sig":"<b64url>"}
+ *                covers = seq of the line before this one (C = N-1), head = SHA-256 of that
+ *                line (equal to this line's prev), key_sha256 = SHA-256 of the DER
+ *                SubjectPublicKeyInfo of the audit key, sig = RSASSA-PKCS1-v1_5 SHA-256
+ *                signature, made inside the token with the audit key, over the statement
+ *                AUDIT_STATEMENT_FMT below (ASCII, three lines each ending in "\n").
+ *
+ * A checkpoint commits to every line before it through the chain. Lines after the last
+ * checkpoint are protected by the chain only: the verifier reports how many.
+ */
+#ifndef MP_AUDIT_FORMAT_H
+#define MP_AUDIT_FORMAT_H
+
+#define AUDIT_VERSION 1
+#define AUDIT_MAX_LINE (64 * 1024)
+#define AUDIT_STATEMENT_FMT "mp-audit-checkpoint/v1\n%llu\n%s\n"
+
+#endif

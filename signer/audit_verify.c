@@ -1,0 +1,1 @@
+#include "signer/audit_verify.h"
