@@ -46,6 +46,7 @@ enum hsm_hash {
 struct hsm_module;
 struct hsm_token;
 struct hsm_key;
+struct hsm_session;
 
 /* dlopen + C_GetFunctionList + C_Initialize(CKF_OS_LOCKING_OK). init_args (may be NULL) is
  * passed as pReserved for modules that need it (NSS softokn). */
@@ -96,6 +97,14 @@ enum hsm_err hsm_key_cert(const struct hsm_key *k, time_t now, X509 **out, struc
  * else CKM_RSA_PKCS over a DigestInfo built here. sig must hold hsm_key_bits()/8 bytes. */
 enum hsm_err hsm_sign(const struct hsm_key *k, enum hsm_hash hash, const void *data, size_t len,
     unsigned char *sig, size_t *siglen, struct mp_errmsg *e);
+/* A session of its own for one worker thread: PKCS#11 allows one operation per session at a
+ * time. The login of the token's anchor session covers it. */
+enum hsm_err hsm_session_open(struct hsm_token *t, struct hsm_session **out, struct mp_errmsg *e);
+void hsm_session_free(struct hsm_session *s);
+/* hsm_sign on a worker session. After HSM_ERR_SESSION_LOST, free the session and open another. */
+enum hsm_err hsm_sign_in(struct hsm_session *s, const struct hsm_key *k, enum hsm_hash hash,
+    const void *data, size_t len, unsigned char *sig, size_t *siglen, struct mp_errmsg *e);
+
 /* Same, over an already computed digest (for signing structures OpenSSL hashes, such as CSRs). */
 enum hsm_err hsm_sign_digest(const struct hsm_key *k, enum hsm_hash hash,
     const unsigned char *digest, size_t dlen, unsigned char *sig, size_t *siglen,

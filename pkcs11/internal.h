@@ -27,6 +27,11 @@ struct hsm_token {
     CK_ULONG nmechs;
 };
 
+struct hsm_session {
+    struct hsm_token *t;
+    CK_SESSION_HANDLE h;
+};
+
 /* Tri-state attribute: the token may not report it at all. */
 enum hsm_tri {
     HSM_ABSENT = -1,

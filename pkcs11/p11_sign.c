@@ -43,16 +43,16 @@ hash_desc(enum hsm_hash h)
 }
 
 static enum hsm_err
-sign_raw(const struct hsm_key *k, CK_MECHANISM_TYPE mtype, const unsigned char *in, size_t inlen,
+sign_raw(const struct hsm_key *k, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mtype, const unsigned char *in, size_t inlen,
     unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
 {
     CK_MECHANISM mech = {mtype, NULL, 0};
     CK_ULONG slen = *siglen;
     CK_RV rv;
 
-    if ((rv = p11_C_SignInit(k->t->m, k->t->anchor, &mech, k->h)) != CKR_OK)
+    if ((rv = p11_C_SignInit(k->t->m, s, &mech, k->h)) != CKR_OK)
         return p11_fail(e, "C_SignInit", rv, k->label);
-    rv = p11_C_Sign(k->t->m, k->t->anchor, (CK_BYTE_PTR)(uintptr_t)in, (CK_ULONG)inlen, sig,
+    rv = p11_C_Sign(k->t->m, s, (CK_BYTE_PTR)(uintptr_t)in, (CK_ULONG)inlen, sig,
         &slen);
     if (rv != CKR_OK)
         return p11_fail(e, "C_Sign", rv, k->label);
@@ -63,9 +63,10 @@ sign_raw(const struct hsm_key *k, CK_MECHANISM_TYPE mtype, const unsigned char *
     return HSM_OK;
 }
 
-enum hsm_err
-hsm_sign_digest(const struct hsm_key *k, enum hsm_hash hash, const unsigned char *digest,
-    size_t dlen, unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
+static enum hsm_err
+sign_digest(const struct hsm_key *k, CK_SESSION_HANDLE s, enum hsm_hash hash,
+    const unsigned char *digest, size_t dlen, unsigned char *sig, size_t *siglen,
+    struct mp_errmsg *e)
 {
     const struct hash_desc *d = hash_desc(hash);
     unsigned char di[19 + 64];
@@ -79,12 +80,19 @@ hsm_sign_digest(const struct hsm_key *k, enum hsm_hash hash, const unsigned char
             k->t->label, d->md);
     memcpy(di, d->prefix, d->plen);
     memcpy(di + d->plen, digest, dlen);
-    return sign_raw(k, CKM_RSA_PKCS, di, d->plen + dlen, sig, siglen, e);
+    return sign_raw(k, s, CKM_RSA_PKCS, di, d->plen + dlen, sig, siglen, e);
 }
 
 enum hsm_err
-hsm_sign(const struct hsm_key *k, enum hsm_hash hash, const void *data, size_t len,
-    unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
+hsm_sign_digest(const struct hsm_key *k, enum hsm_hash hash, const unsigned char *digest,
+    size_t dlen, unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
+{
+    return sign_digest(k, k->t->anchor, hash, digest, dlen, sig, siglen, e);
+}
+
+static enum hsm_err
+sign_data(const struct hsm_key *k, CK_SESSION_HANDLE s, enum hsm_hash hash, const void *data,
+    size_t len, unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
 {
     const struct hash_desc *d = hash_desc(hash);
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -95,9 +103,25 @@ hsm_sign(const struct hsm_key *k, enum hsm_hash hash, const void *data, size_t l
     if (*siglen < (k->bits + 7) / 8)
         return p11_errf(e, HSM_ERR_REQUEST, "signature buffer too small");
     if (p11_has_mechanism(k->t, d->mech))
-        return sign_raw(k, d->mech, data, len, sig, siglen, e);
+        return sign_raw(k, s, d->mech, data, len, sig, siglen, e);
     /* Tokens that offer only raw PKCS#1 v1.5: hash here, the token pads and signs. */
     if (!EVP_Digest(data, len, md, &mdlen, EVP_get_digestbyname(d->md), NULL))
         return p11_errf(e, HSM_ERR_FAILED, "%s digest failed", d->md);
-    return hsm_sign_digest(k, hash, md, mdlen, sig, siglen, e);
+    return sign_digest(k, s, hash, md, mdlen, sig, siglen, e);
+}
+
+enum hsm_err
+hsm_sign(const struct hsm_key *k, enum hsm_hash hash, const void *data, size_t len,
+    unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
+{
+    return sign_data(k, k->t->anchor, hash, data, len, sig, siglen, e);
+}
+
+enum hsm_err
+hsm_sign_in(struct hsm_session *s, const struct hsm_key *k, enum hsm_hash hash,
+    const void *data, size_t len, unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
+{
+    if (s->t != k->t)
+        return p11_errf(e, HSM_ERR_REQUEST, "session and key belong to different tokens");
+    return sign_data(k, s->h, hash, data, len, sig, siglen, e);
 }

@@ -227,3 +227,29 @@ hsm_token_login(struct hsm_token *t, const struct mp_secret *pin, struct mp_errm
     t->logged_in = 1;
     return HSM_OK;
 }
+
+enum hsm_err
+hsm_session_open(struct hsm_token *t, struct hsm_session **out, struct mp_errmsg *e)
+{
+    struct hsm_session *s;
+    CK_RV rv;
+
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return p11_errf(e, HSM_ERR_NOMEM, "out of memory");
+    s->t = t;
+    if ((rv = p11_C_OpenSession(t->m, t->slot, CKF_SERIAL_SESSION, &s->h)) != CKR_OK) {
+        free(s);
+        return p11_fail(e, "C_OpenSession", rv, t->label);
+    }
+    *out = s;
+    return HSM_OK;
+}
+
+void
+hsm_session_free(struct hsm_session *s)
+{
+    if (s == NULL)
+        return;
+    p11_C_CloseSession(s->t->m, s->h);
+    free(s);
+}

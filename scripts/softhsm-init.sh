@@ -2,7 +2,8 @@
 # Creates a self-contained developer token in DIR: SoftHSM config, token "mp-dev", a random user
 # PIN in DIR/pin (0600), an RSA key generated inside the token (sensitive, never extractable),
 # a throwaway test CA that certifies it (the CSR is signed by the token), the certificate in the
-# token and in DIR/cert.pem, an audit key for signed checkpoints, and DIR/signer.conf.
+# token and in DIR/cert.pem, an audit key for signed checkpoints (public half in
+# DIR/audit-pub.pem), and DIR/signer.conf with a profile "default" for the invoking user.
 # Re-running on a complete DIR changes nothing and says so.
 set -euo pipefail
 MP_SCRIPT=softhsm-init
@@ -116,9 +117,16 @@ if [ ! -f "$dir/cert.pem" ]; then
     mv "$dir/cert.pem.tmp" "$dir/cert.pem"
     chmod 644 "$dir/cert.pem" "$dir/ca.pem"
 fi
-if ! "$signer" key list --config "$conf" | grep -q 'org: '; then
+if ! "$signer" key list --config "$conf" | grep -A4 '^virksomhetssertifikat ' | grep -q 'org: '; then
     step "storing $dir/cert.pem in the token next to its key"
     "$signer" key import-cert --config "$conf" "$dir/cert.pem"
+fi
+
+if [ ! -f "$dir/audit-pub.pem" ]; then
+    step "exporting the audit public key to $dir/audit-pub.pem (auditors verify checkpoints with it)"
+    "$signer" key pubkey --config "$conf" --key 'pkcs11:token=mp-dev;object=audit;type=private' \
+        --out "$dir/audit-pub.pem"
+    chmod 644 "$dir/audit-pub.pem"
 fi
 
 if [ $changed -eq 0 ]; then

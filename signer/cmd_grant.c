@@ -169,8 +169,10 @@ grant_run(const struct grant_flags *f, struct mp_errmsg *e)
     if ((r = grant_apply(f, c, p, e)) != MP_OK)
         goto out;
     grant_request_fill(&g, p);
-    if (g.aud == NULL && (r = mp_errf(e, MP_ERR_INVALID, "no audience: give --env test|prod")))
+    if (g.aud == NULL) {
+        r = mp_errf(e, MP_ERR_INVALID, "no audience: give --env test|prod");
         goto out;
+    }
     if ((r = grant_request_check(&g, NULL, e)) != MP_OK)
         goto out;
     if ((r = grant_signer_open(c, p, &s, e)) != MP_OK)
@@ -179,7 +181,7 @@ grant_run(const struct grant_flags *f, struct mp_errmsg *e)
         r = mp_errf(e, MP_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((r = grant_sign(s, &g, time(NULL), jws, e)) != MP_OK)
+    if ((r = grant_sign(s, NULL, &g, time(NULL), jws, NULL, e)) != MP_OK)
         goto out;
     if (printf("%s\n", mp_buf_str(jws)) < 0 || fflush(stdout) != 0)
         r = mp_errf(e, MP_ERR_IO, "cannot write the grant to stdout");

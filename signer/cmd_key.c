@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/num.h"
@@ -22,6 +24,7 @@ static const char key_usage[] =
     "       mp-signer key csr --key URI --org ORGNO [--cn NAME] [--o NAME] [--out FILE] [TOKEN]\n"
     "       mp-signer key import-cert --key URI [--label L] FILE [TOKEN]\n"
     "       mp-signer key list [TOKEN]\n"
+    "       mp-signer key pubkey --key URI [--out FILE] [TOKEN]   (PEM public key)\n"
     "TOKEN options: [--config FILE] [--profile NAME] [--module PATH] [--pin-file FILE]\n"
     "               [--token URI] (default: the token of --key or of the profile's key)\n";
 
@@ -238,6 +241,30 @@ out:
     return r;
 }
 
+static enum mp_err
+key_pubkey(struct key_ctx *k, const struct key_flags *f, struct mp_errmsg *e)
+{
+    struct hsm_key *key = NULL;
+    BIO *b = NULL;
+    char *p = NULL;
+    long n;
+    enum mp_err r;
+
+    if ((r = key_ctx_open(k, f, false, e)) != MP_OK ||
+        (r = key_find_checked(k, f->key != NULL ? f->key : k->prof->key, &key, e)) != MP_OK)
+        goto out;
+    if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_PUBKEY(b, hsm_key_public(key)) ||
+        (n = BIO_get_mem_data(b, &p)) <= 0) {
+        r = mp_errf(e, MP_ERR_CRYPTO, "cannot encode the public key");
+        goto out;
+    }
+    r = write_out(f->out, p, (size_t)n, e);
+out:
+    BIO_free(b);
+    hsm_key_free(key);
+    return r;
+}
+
 static void
 print_cert_line(struct hsm_key *key)
 {
@@ -319,6 +346,8 @@ cmd_key(int argc, char **argv)
         r = key_import_cert(&k, &f, &e);
     else if (strcmp(sub, "list") == 0)
         r = key_list(&k, &f, &e);
+    else if (strcmp(sub, "pubkey") == 0)
+        r = key_pubkey(&k, &f, &e);
     else {
         fprintf(stderr, "mp-signer key: unknown subcommand \"%s\"\n%s", sub, key_usage);
         return CLI_USAGE;

@@ -6,5 +6,8 @@ int cmd_grant(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_token_init(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -9,18 +9,21 @@
 #include "common/log.h"
 #include "common/uuid.h"
 #include "pkcs11/hsm.h"
+#include "signer/audit.h"
 #include "signer/cert.h"
 #include "signer/jws.h"
 #include "signer/session.h"
 
 struct grant_signer {
-    struct hsm_module *mod;
+    struct hsm_module *mod; /* NULL when the token belongs to the caller */
     struct hsm_token *tok;
+    int owns_token;
     struct hsm_key *key;
     X509 *leaf;
     STACK_OF(X509) *chain;
     enum jws_alg alg;
     char orgno[10];
+    char cert_sha256[65];
     struct mp_buf *header_b64;
 };
 
@@ -33,8 +36,10 @@ grant_signer_free(struct grant_signer *s)
     sk_X509_pop_free(s->chain, X509_free);
     X509_free(s->leaf);
     hsm_key_free(s->key);
-    hsm_token_free(s->tok);
-    hsm_module_free(s->mod);
+    if (s->owns_token) {
+        hsm_token_free(s->tok);
+        hsm_module_free(s->mod);
+    }
     free(s);
 }
 
@@ -73,6 +78,7 @@ signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now,
         return hsm_to_mp(h);
     if ((r = cert_check_time(s->leaf, now, e)) != MP_OK)
         return r;
+    cert_sha256_hex(s->leaf, s->cert_sha256);
     if (cert_orgno(s->leaf, s->orgno) != MP_OK)
         mp_warn("certificate has no organizationIdentifier NTRNO-<orgno>: Maskinporten will "
                 "not accept it as a virksomhetssertifikat");
@@ -105,6 +111,22 @@ out:
     return r;
 }
 
+static enum mp_err
+signer_setup(struct grant_signer *s, const struct sconf_profile *p, struct mp_errmsg *e)
+{
+    enum mp_err r;
+
+    if (p->kid != NULL && p->chain != NULL)
+        return mp_errf(e, MP_ERR_INVALID, "--kid and --chain exclude each other: a kid grant "
+                                          "carries no certificate chain");
+    if (p->key == NULL)
+        return mp_errf(e, MP_ERR_INVALID, "profile %s has no key", p->name);
+    s->alg = p->alg;
+    if ((r = signer_key(s, p->key, e)) != MP_OK || (r = signer_cert(s, p, time(NULL), e)) != MP_OK)
+        return r;
+    return signer_header(s, p, e);
+}
+
 enum mp_err
 grant_signer_open(const struct sconf *c, const struct sconf_profile *p,
     struct grant_signer **out, struct mp_errmsg *e)
@@ -117,9 +139,28 @@ grant_signer_open(const struct sconf *c, const struct sconf_profile *p,
                                           "carries no certificate chain");
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-    s->alg = p->alg;
-    if ((r = signer_token_open(c, p->key, false, &s->mod, &s->tok, e)) != MP_OK || (r = signer_key(s, p->key, e)) != MP_OK ||
-        (r = signer_cert(s, p, time(NULL), e)) != MP_OK || (r = signer_header(s, p, e)) != MP_OK)
+    s->owns_token = 1;
+    if ((r = signer_token_open(c, p->key, false, &s->mod, &s->tok, e)) != MP_OK ||
+        (r = signer_setup(s, p, e)) != MP_OK)
+        goto out;
+    *out = s;
+    s = NULL;
+out:
+    grant_signer_free(s);
+    return r;
+}
+
+enum mp_err
+grant_signer_open_on(struct hsm_token *tok, const struct sconf_profile *p,
+    struct grant_signer **out, struct mp_errmsg *e)
+{
+    struct grant_signer *s = NULL;
+    enum mp_err r;
+
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    s->tok = tok;
+    if ((r = signer_setup(s, p, e)) != MP_OK)
         goto out;
     *out = s;
     s = NULL;
@@ -134,11 +175,16 @@ grant_signer_orgno(const struct grant_signer *s)
     return s->orgno;
 }
 
+const char *
+grant_signer_cert_sha256(const struct grant_signer *s)
+{
+    return s->cert_sha256[0] != '\0' ? s->cert_sha256 : NULL;
+}
+
 static enum mp_err
 signing_input(struct grant_signer *s, const struct grant_request *g, time_t now,
-    struct mp_buf *out, struct mp_errmsg *e)
+    struct mp_buf *out, char jti[MP_UUID_STRLEN + 1], struct mp_errmsg *e)
 {
-    char jti[MP_UUID_STRLEN + 1];
     json_t *claims = NULL;
     char *txt = NULL;
     enum mp_err r;
@@ -168,12 +214,14 @@ alg_hash(enum jws_alg alg)
 }
 
 enum mp_err
-grant_sign(struct grant_signer *s, const struct grant_request *g, time_t now,
-    struct mp_buf *out, struct mp_errmsg *e)
+grant_sign(struct grant_signer *s, struct hsm_session *sess, const struct grant_request *g,
+    time_t now, struct mp_buf *out, struct grant_info *info, struct mp_errmsg *e)
 {
     struct mp_buf *jws = NULL;
     unsigned char sig[1024];
+    char jti[MP_UUID_STRLEN + 1];
     size_t siglen = sizeof(sig);
+    enum hsm_hash hash = alg_hash(s->alg);
     enum hsm_err h;
     enum mp_err r;
 
@@ -181,9 +229,11 @@ grant_sign(struct grant_signer *s, const struct grant_request *g, time_t now,
         return r;
     if ((jws = mp_buf_new(JWS_MAX)) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-    if ((r = signing_input(s, g, now, jws, e)) != MP_OK)
+    if ((r = signing_input(s, g, now, jws, jti, e)) != MP_OK)
         goto out;
-    h = hsm_sign(s->key, alg_hash(s->alg), mp_buf_ptr(jws), mp_buf_len(jws), sig, &siglen, e);
+    h = sess != NULL
+        ? hsm_sign_in(sess, s->key, hash, mp_buf_ptr(jws), mp_buf_len(jws), sig, &siglen, e)
+        : hsm_sign(s->key, hash, mp_buf_ptr(jws), mp_buf_len(jws), sig, &siglen, e);
     if (h != HSM_OK) {
         r = hsm_to_mp(h);
         goto out;
@@ -196,9 +246,18 @@ grant_sign(struct grant_signer *s, const struct grant_request *g, time_t now,
     if ((r = jws_verify(mp_buf_str(jws), mp_buf_len(jws), s->alg, hsm_key_public(s->key), e)) !=
         MP_OK)
         goto out;
-    if ((r = mp_buf_put(out, mp_buf_ptr(jws), mp_buf_len(jws))) != MP_OK)
+    if ((r = mp_buf_put(out, mp_buf_ptr(jws), mp_buf_len(jws))) != MP_OK) {
         mp_errf(e, r, "grant too large");
+        goto out;
+    }
+    if (info != NULL) {
+        memcpy(info->jti, jti, sizeof(info->jti));
+        info->iat = (long long)now;
+        info->exp = (long long)now + g->lifetime;
+        audit_sha256_hex(mp_buf_ptr(jws), mp_buf_len(jws), info->jws_sha256);
+    }
 out:
+    explicit_bzero(sig, sizeof(sig));
     mp_buf_free(jws);
     return r;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "pkcs11/hsm.h"
 #include "signer/claims.h"
 #include "signer/sconf.h"
 
@@ -18,14 +19,29 @@ struct grant_signer;
  * Warns when the key was imported. */
 enum mp_err grant_signer_open(const struct sconf *c, const struct sconf_profile *p,
     struct grant_signer **out, struct mp_errmsg *e);
+/* The same on a token the caller has opened and logged in to (the daemon shares one token
+ * among its profiles); the caller keeps ownership of the token. */
+enum mp_err grant_signer_open_on(struct hsm_token *tok, const struct sconf_profile *p,
+    struct grant_signer **out, struct mp_errmsg *e);
 void grant_signer_free(struct grant_signer *s);
+
+/* What the signer chose for one grant, for the audit record. */
+struct grant_info {
+    char jti[37];
+    long long iat, exp;
+    char jws_sha256[65];
+};
 
 /* Signs one grant: checks the request, picks a fresh jti, signs inside the token, verifies the
  * signature with the public key, and appends the compact JWS to out. */
-enum mp_err grant_sign(struct grant_signer *s, const struct grant_request *g, time_t now,
-    struct mp_buf *out, struct mp_errmsg *e);
+enum mp_err grant_sign(struct grant_signer *s, struct hsm_session *sess,
+    const struct grant_request *g, time_t now, struct mp_buf *out, struct grant_info *info,
+    struct mp_errmsg *e);
+/* Sign with a worker session (NULL: the token's anchor session). info may be NULL. */
 
 /* The certificate's organisation number ("" when there is none, e.g. kid mode). */
 const char *grant_signer_orgno(const struct grant_signer *s);
+/* Hex SHA-256 of the leaf certificate's DER, or NULL in kid mode. */
+const char *grant_signer_cert_sha256(const struct grant_signer *s);
 
 #endif

@@ -12,6 +12,9 @@
 static const char usage[] =
     "usage: mp-signer COMMAND [OPTIONS]\n"
     "  grant        sign one Maskinporten JWT grant inside the token, print the JWS\n"
+    "  serve        the signer daemon: Unix socket, per-caller policy, audit log\n"
+    "  request      ask a running signer for one grant, print the JWS\n"
+    "  bench        measure the signer (or raw C_Sign with --raw)\n"
     "  key          generate | csr | import-cert | list  (keys that never leave the token)\n"
     "  audit        verify | show  (offline checks of the signing log)\n"
     "  token-init   initialise a developer/CI token (SoftHSM), PINs from files\n"
@@ -43,6 +46,12 @@ main(int argc, char **argv)
         return cmd_grant(argc - 1, argv + 1);
     if (strcmp(argv[1], "key") == 0)
         return cmd_key(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "request") == 0)
+        return cmd_request(argc - 1, argv + 1);
+    if (strcmp(argv[1], "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
     if (strcmp(argv[1], "audit") == 0)
         return cmd_audit(argc - 1, argv + 1);
     if (strcmp(argv[1], "token-init") == 0)

@@ -1,0 +1,522 @@
+#include "signer/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/b64.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/uuid.h"
+#include "signer/audit_format.h"
+
+#define BATCH_MAX 256
+#define TAIL_SCAN (2 * AUDIT_MAX_LINE)
+
+/* One caller waiting for its record to be durable. */
+struct audit_wait {
+    json_t *rec;
+    int done;
+    enum mp_err result;
+    char why[160];
+    struct audit_wait *next;
+};
+
+struct audit {
+    int fd;
+    char path[512];
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t work;    /* queue non-empty or stop */
+    pthread_cond_t done;    /* some waiter finished */
+    struct audit_wait *head, *tail;
+    int stop;
+    int broken;
+    /* Writer-thread state: the chain as it is on disk. */
+    unsigned long long seq;  /* seq of the last line on disk */
+    char prev[65];           /* SHA-256 of the last line on disk */
+    off_t size;              /* bytes known durable */
+    struct audit_checkpointer cp;
+    int have_cp;
+    unsigned int since_cp;   /* records after the last checkpoint */
+    time_t first_unprotected;
+    struct mp_buf *io;
+};
+
+void
+audit_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0, i;
+
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+audit_timestamp(char out[32])
+{
+    struct timeval tv;
+    struct tm tm;
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec);
+}
+
+/* Serialises one line: {"seq":N,"prev":H,"ts":T, <rec members>}\n, appended to io. */
+static enum mp_err
+line_build(struct audit *a, unsigned long long seq, const char *prev, json_t *rec,
+    struct mp_buf *io, char hash[65])
+{
+    char ts[32];
+    char *body;
+    size_t start = mp_buf_len(io), blen;
+    enum mp_err r;
+
+    audit_timestamp(ts);
+    if ((body = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL)
+        return MP_ERR_NOMEM;
+    blen = strlen(body);
+    if (prev != NULL)
+        r = mp_buf_putf(io, "{\"seq\":%llu,\"prev\":\"%s\",\"ts\":\"%s\"%s%s\n", seq, prev, ts,
+            blen > 2 ? "," : "}", blen > 2 ? body + 1 : "");
+    else
+        r = mp_buf_putf(io, "{\"seq\":%llu,\"ts\":\"%s\"%s%s\n", seq, ts, blen > 2 ? "," : "}",
+            blen > 2 ? body + 1 : "");
+    free(body);
+    (void)a;
+    if (r != MP_OK)
+        return r;
+    if (mp_buf_len(io) - start - 1 > AUDIT_MAX_LINE)
+        return MP_ERR_TOOBIG;
+    audit_sha256_hex(mp_buf_ptr(io) + start, mp_buf_len(io) - start - 1, hash);
+    return MP_OK;
+}
+
+/* write + fdatasync of io at the durable end; on any failure the file is cut back so no
+ * partial line stays behind, and the chain state is not advanced. Never retries a failed
+ * fdatasync on the same pages: the bytes are cut and written again by a later batch. */
+static enum mp_err
+io_commit(struct audit *a, char *why, size_t whylen)
+{
+    const unsigned char *p = mp_buf_ptr(a->io);
+    size_t left = mp_buf_len(a->io);
+    ssize_t k;
+    int err;
+
+    while (left > 0) {
+        k = pwrite(a->fd, p, left, a->size + (off_t)(p - mp_buf_ptr(a->io)));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            err = k < 0 ? errno : ENOSPC;
+            goto fail;
+        }
+        p += k;
+        left -= (size_t)k;
+    }
+    if (fdatasync(a->fd) != 0) {
+        err = errno;
+        goto fail;
+    }
+    a->size += (off_t)mp_buf_len(a->io);
+    return MP_OK;
+fail:
+    if (snprintf(why, whylen, "audit log %s not writable: %s", a->path, strerror(err)) >=
+        (int)whylen)
+        why[whylen - 2] = '~'; /* the start names the problem */
+    if (ftruncate(a->fd, a->size) != 0)
+        mp_error("audit log %s: cannot cut a partial write: %s", a->path, strerror(errno));
+    return MP_ERR_IO;
+}
+
+/* Builds the lines of a batch; on success the tentative chain head is returned in seq/prev. */
+static enum mp_err
+batch_build(struct audit *a, struct audit_wait *batch, unsigned long long *seq, char prev[65])
+{
+    struct audit_wait *w;
+    char hash[65];
+    enum mp_err r;
+
+    mp_buf_reset(a->io);
+    *seq = a->seq;
+    memcpy(prev, a->prev, 65);
+    for (w = batch; w != NULL; w = w->next) {
+        if ((r = line_build(a, *seq + 1, prev, w->rec, a->io, hash)) != MP_OK)
+            return r;
+        (*seq)++;
+        memcpy(prev, hash, 65);
+    }
+    return MP_OK;
+}
+
+static void
+batch_finish(struct audit *a, struct audit_wait *batch, enum mp_err r, const char *why)
+{
+    struct audit_wait *w, *next;
+
+    pthread_mutex_lock(&a->mu);
+    for (w = batch; w != NULL; w = next) {
+        next = w->next;
+        w->result = r;
+        snprintf(w->why, sizeof(w->why), "%s", why);
+        w->done = 1;
+    }
+    pthread_cond_broadcast(&a->done);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void
+batch_write(struct audit *a, struct audit_wait *batch, size_t n)
+{
+    unsigned long long seq;
+    char prev[65], why[160] = "";
+    enum mp_err r;
+
+    if ((r = batch_build(a, batch, &seq, prev)) != MP_OK)
+        snprintf(why, sizeof(why), "audit record cannot be encoded: %s", mp_strerror(r));
+    else if ((r = io_commit(a, why, sizeof(why))) == MP_OK) {
+        a->seq = seq;
+        memcpy(a->prev, prev, 65);
+        if (a->since_cp == 0)
+            a->first_unprotected = time(NULL);
+        a->since_cp += (unsigned int)n;
+    }
+    if (r != MP_OK && !a->broken)
+        mp_error("%s: refusing to sign until it can be written", why);
+    if (r == MP_OK && a->broken)
+        mp_info("audit log %s writable again: signing resumes", a->path);
+    a->broken = r != MP_OK;
+    batch_finish(a, batch, r, why);
+}
+
+/* A checkpoint line commits, through its signature, to every line before it. */
+static enum mp_err
+checkpoint_write(struct audit *a)
+{
+    char statement[160];
+    unsigned char sig[1024];
+    size_t siglen = sizeof(sig);
+    struct mp_buf *b64 = NULL;
+    struct mp_errmsg e = {{0}};
+    json_t *rec = NULL;
+    struct audit_wait w;
+    enum mp_err r;
+
+    snprintf(statement, sizeof(statement), AUDIT_STATEMENT_FMT, a->seq, a->prev);
+    if ((r = a->cp.sign(a->cp.arg, statement, sig, &siglen, &e)) != MP_OK) {
+        mp_error("audit checkpoint not signed: %s", e.text);
+        return r;
+    }
+    r = MP_ERR_NOMEM;
+    if ((b64 = mp_buf_new(4096)) == NULL || mp_b64url_encode(b64, sig, siglen) != MP_OK)
+        goto out;
+    rec = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "event", "checkpoint", "covers",
+        (json_int_t)a->seq, "head", a->prev, "alg", "RS256", "key_sha256", a->cp.key_sha256,
+        "sig", mp_buf_str(b64));
+    if (rec == NULL)
+        goto out;
+    memset(&w, 0, sizeof(w));
+    w.rec = rec;
+    batch_write(a, &w, 1);
+    if ((r = w.result) == MP_OK)
+        a->since_cp = 0;
+out:
+    json_decref(rec);
+    mp_buf_free(b64);
+    return r;
+}
+
+static int
+checkpoint_due(const struct audit *a, time_t now)
+{
+    if (!a->have_cp || a->since_cp == 0)
+        return 0;
+    return a->since_cp >= a->cp.every || now - a->first_unprotected >= (time_t)a->cp.seconds;
+}
+
+static void *
+audit_thread(void *arg)
+{
+    struct audit *a = arg;
+    struct audit_wait *batch, *w;
+    struct timespec deadline;
+    size_t n;
+
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (a->head == NULL && !a->stop && !checkpoint_due(a, time(NULL))) {
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += 1;
+            pthread_cond_timedwait(&a->work, &a->mu, &deadline);
+        }
+        if (a->head == NULL && a->stop)
+            break;
+        /* Take up to BATCH_MAX waiting records: they share one write and one fdatasync. */
+        batch = a->head;
+        n = 0;
+        if (batch != NULL) {
+            for (n = 1, w = batch; w->next != NULL && n < BATCH_MAX; w = w->next)
+                n++;
+            a->head = w->next;
+            if (a->head == NULL)
+                a->tail = NULL;
+            w->next = NULL;
+        }
+        pthread_mutex_unlock(&a->mu);
+        if (batch != NULL)
+            batch_write(a, batch, n);
+        if (checkpoint_due(a, time(NULL)))
+            checkpoint_write(a);
+        pthread_mutex_lock(&a->mu);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Reads the last complete line (for seq and the chain head) and cuts anything after it. */
+static enum mp_err
+tail_recover(struct audit *a, json_t **recovery, struct mp_errmsg *e)
+{
+    unsigned char *buf = NULL;
+    size_t n, end, start;
+    off_t from;
+    json_t *j = NULL;
+    json_int_t seq;
+    char cut_hash[65];
+    enum mp_err r = MP_ERR_NOMEM;
+
+    from = a->size > TAIL_SCAN ? a->size - TAIL_SCAN : 0;
+    n = (size_t)(a->size - from);
+    if ((buf = malloc(n + 1)) == NULL)
+        goto out;
+    if (pread(a->fd, buf, n, from) != (ssize_t)n) {
+        r = mp_errf(e, MP_ERR_IO, "audit log %s: cannot read its tail", a->path);
+        goto out;
+    }
+    for (end = n; end > 0 && buf[end - 1] != '\n'; end--)
+        ;
+    if (end == 0) {
+        r = mp_errf(e, MP_ERR_PARSE, "audit log %s: no complete line in its last %zu bytes; "
+                    "run mp-signer audit verify", a->path, n);
+        goto out;
+    }
+    if (end < n) { /* a torn tail: bytes after the last newline */
+        audit_sha256_hex(buf + end, n - end, cut_hash);
+        *recovery = json_pack("{s:s, s:I, s:s}", "event", "recovery", "cut_bytes",
+            (json_int_t)(n - end), "cut_sha256", cut_hash);
+        if (*recovery == NULL || ftruncate(a->fd, from + (off_t)end) != 0 || fsync(a->fd) != 0) {
+            r = mp_errf(e, MP_ERR_IO, "audit log %s: cannot cut its torn tail", a->path);
+            goto out;
+        }
+        mp_warn("audit log %s: cut a torn last line of %zu bytes (recorded in the log)", a->path,
+            n - end);
+        a->size = from + (off_t)end;
+    }
+    for (start = end - 1; start > 0 && buf[start - 1] != '\n'; start--)
+        ;
+    if (start == 0 && from > 0) {
+        r = mp_errf(e, MP_ERR_PARSE, "audit log %s: last line too long", a->path);
+        goto out;
+    }
+    j = json_loadb((const char *)buf + start, end - 1 - start, 0, NULL);
+    if (j == NULL || json_unpack(j, "{s:I}", "seq", &seq) != 0 || seq < 0) {
+        r = mp_errf(e, MP_ERR_PARSE, "audit log %s: its last line is not an audit record; run "
+                    "mp-signer audit verify", a->path);
+        goto out;
+    }
+    a->seq = (unsigned long long)seq;
+    audit_sha256_hex(buf + start, end - 1 - start, a->prev);
+    r = MP_OK;
+out:
+    json_decref(j);
+    free(buf);
+    return r;
+}
+
+static enum mp_err
+fsync_dir(const char *path)
+{
+    char copy[512];
+    int fd;
+    enum mp_err r = MP_OK;
+
+    snprintf(copy, sizeof(copy), "%s", path);
+    if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return MP_ERR_IO;
+    if (fsync(fd) != 0)
+        r = MP_ERR_IO;
+    close(fd);
+    return r;
+}
+
+/* A new log starts with its header: the random nonce makes the first prev unpredictable. */
+static enum mp_err
+header_write(struct audit *a, struct mp_errmsg *e)
+{
+    unsigned char nonce[32];
+    char hex[65], why[160];
+    json_t *h;
+    enum mp_err r;
+    size_t i;
+
+    if (mp_random_bytes(nonce, sizeof(nonce)) != MP_OK)
+        return mp_errf(e, MP_ERR_IO, "no randomness for the audit log nonce");
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", nonce[i]);
+    if ((h = json_pack("{s:s, s:i, s:s}", "event", "header", "v", AUDIT_VERSION, "nonce", hex)) ==
+        NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    mp_buf_reset(a->io);
+    r = line_build(a, 0, NULL, h, a->io, a->prev);
+    json_decref(h);
+    if (r == MP_OK && (r = io_commit(a, why, sizeof(why))) != MP_OK)
+        mp_errf(e, r, "%s", why);
+    if (r == MP_OK && fsync_dir(a->path) != MP_OK)
+        r = mp_errf(e, MP_ERR_IO, "audit log %s: cannot sync its directory", a->path);
+    a->seq = 0;
+    return r;
+}
+
+static enum mp_err
+audit_file_open(struct audit *a, const char *path, json_t **recovery, struct mp_errmsg *e)
+{
+    struct stat st;
+
+    snprintf(a->path, sizeof(a->path), "%s", path);
+    a->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (a->fd < 0)
+        return mp_errf(e, MP_ERR_IO, "audit log %s: %s", path, strerror(errno));
+    if (flock(a->fd, LOCK_EX | LOCK_NB) != 0)
+        return mp_errf(e, MP_ERR_IO, "audit log %s is in use by another process", path);
+    if (fstat(a->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return mp_errf(e, MP_ERR_IO, "audit log %s is not a regular file", path);
+    a->size = st.st_size;
+    if (a->size == 0)
+        return header_write(a, e);
+    return tail_recover(a, recovery, e);
+}
+
+static void
+audit_free(struct audit *a)
+{
+    if (a == NULL)
+        return;
+    if (a->fd >= 0)
+        close(a->fd);
+    mp_buf_free(a->io);
+    pthread_cond_destroy(&a->work);
+    pthread_cond_destroy(&a->done);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+enum mp_err
+audit_open(const char *path, const struct audit_checkpointer *cp, struct audit **out,
+    struct mp_errmsg *e)
+{
+    struct audit *a;
+    json_t *recovery = NULL;
+    enum mp_err r = MP_ERR_NOMEM;
+
+    if ((a = calloc(1, sizeof(*a))) == NULL)
+        return mp_errf(e, r, "out of memory");
+    a->fd = -1;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->work, NULL);
+    pthread_cond_init(&a->done, NULL);
+    if ((a->io = mp_buf_new((size_t)BATCH_MAX * (AUDIT_MAX_LINE + 1))) == NULL) {
+        mp_errf(e, r, "out of memory");
+        goto out;
+    }
+    if (cp != NULL) {
+        a->cp = *cp;
+        a->have_cp = 1;
+    }
+    if ((r = audit_file_open(a, path, &recovery, e)) != MP_OK)
+        goto out;
+    if (pthread_create(&a->thread, NULL, audit_thread, a) != 0) {
+        r = mp_errf(e, MP_ERR_NOMEM, "cannot start the audit writer");
+        goto out;
+    }
+    a->started = 1;
+    if (recovery != NULL && (r = audit_submit(a, recovery, e)) != MP_OK)
+        goto out;
+    *out = a;
+    a = NULL;
+out:
+    json_decref(recovery);
+    if (a != NULL)
+        audit_close(a);
+    return r;
+}
+
+enum mp_err
+audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
+{
+    struct audit_wait w;
+
+    memset(&w, 0, sizeof(w));
+    w.rec = rec;
+    pthread_mutex_lock(&a->mu);
+    if (a->stop) {
+        pthread_mutex_unlock(&a->mu);
+        return mp_errf(e, MP_ERR_IO, "audit log is closing");
+    }
+    if (a->tail != NULL)
+        a->tail->next = &w;
+    else
+        a->head = &w;
+    a->tail = &w;
+    pthread_cond_signal(&a->work);
+    while (!w.done)
+        pthread_cond_wait(&a->done, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+    if (w.result != MP_OK)
+        return mp_errf(e, w.result, "%s", w.why);
+    return MP_OK;
+}
+
+int
+audit_broken(struct audit *a)
+{
+    int b;
+
+    pthread_mutex_lock(&a->mu);
+    b = a->broken;
+    pthread_mutex_unlock(&a->mu);
+    return b;
+}
+
+void
+audit_close(struct audit *a)
+{
+    if (a == NULL)
+        return;
+    if (a->started) {
+        pthread_mutex_lock(&a->mu);
+        a->stop = 1;
+        pthread_cond_signal(&a->work);
+        pthread_mutex_unlock(&a->mu);
+        pthread_join(a->thread, NULL);
+        /* The writer has drained the queue; a final checkpoint protects the last records. */
+        if (a->have_cp && a->since_cp > 0)
+            checkpoint_write(a);
+    }
+    audit_free(a);
+}

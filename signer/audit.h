@@ -1,0 +1,48 @@
+/* The audit writer: one thread appends records to the hash-chained log (audit_format.h) and
+ * makes them durable in groups (one write + one fdatasync per batch), then releases every
+ * caller of the batch. A JWS is handed out only after audit_submit() returned MP_OK for it. */
+#ifndef MP_AUDIT_H
+#define MP_AUDIT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+struct audit;
+
+/* Signs the checkpoint statement inside the token: sig receives the raw RSA signature. */
+typedef enum mp_err (*audit_sign_fn)(void *arg, const char *statement, unsigned char *sig,
+    size_t *siglen, struct mp_errmsg *e);
+
+struct audit_checkpointer {
+    audit_sign_fn sign;
+    void *arg;
+    char key_sha256[65];     /* hex SHA-256 of the audit key's SubjectPublicKeyInfo */
+    unsigned int every;      /* records between checkpoints */
+    unsigned int seconds;    /* and at most this long with unprotected records */
+};
+
+/* Opens (creating it with a header line if new, mode 0640) and locks the log; cuts a torn tail
+ * and records the cut; starts the writer thread. cp may be NULL (no checkpoints). */
+enum mp_err audit_open(const char *path, const struct audit_checkpointer *cp, struct audit **out,
+    struct mp_errmsg *e);
+
+/* Appends rec (fields after seq/prev/ts, in order; the caller keeps its reference) and waits
+ * until it is on disk. MP_ERR_IO with the reason when the log cannot be written: the caller
+ * must then refuse (fail closed). Later submissions retry the log. */
+enum mp_err audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e);
+
+/* True while the last write or sync failed (for readiness and logs). */
+int audit_broken(struct audit *a);
+
+/* Writes a checkpoint now (if any record is unprotected), then stops the writer and closes. */
+void audit_close(struct audit *a);
+
+/* Lowercase hex of SHA-256 over data: 64 characters and a NUL. */
+void audit_sha256_hex(const void *data, size_t len, char out[65]);
+/* UTC "YYYY-MM-DDTHH:MM:SS.uuuuuuZ". */
+void audit_timestamp(char out[32]);
+
+#endif

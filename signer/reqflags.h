@@ -1,0 +1,25 @@
+/* Options shared by mp-signer request and mp-signer bench: what to ask the signer for. */
+#ifndef MP_REQFLAGS_H
+#define MP_REQFLAGS_H
+
+#include <stddef.h>
+
+#include "common/frame.h"
+
+struct reqflags {
+    const char *socket, *profile, *scope, *consumer_org, *su_org, *su_ref, *lifetime;
+    const char *resources[FRAME_MAX_RESOURCES];
+    size_t nresources;
+    /* bench only */
+    const char *requests, *concurrency, *config;
+    int raw;
+};
+
+/* Parses argv; cmd "bench" also accepts --requests, --concurrency, --raw, --config. Returns
+ * CLI_OK, CLI_USAGE, or -1 after printing usage for --help. */
+int reqflags_parse(const char *cmd, const char *usage, int argc, char **argv,
+    struct reqflags *f);
+/* Fills a SIGN frame; CLI_USAGE with a message when a value does not fit its field. */
+int reqflags_frame(const struct reqflags *f, struct frame_msg *m);
+
+#endif
