@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# mp-signer serve: grants verified by an independent verifier, refusals audited, the audit
+# log verifies, socket hygiene, SIGTERM drains and checkpoints.
+. "$(dirname "$0")/lib.sh"
+make_token
+start_signer
+
+[ "$(stat -c %a "$SOCK")" = 660 ] || fail "socket mode is $(stat -c %a "$SOCK"), want 660"
+ok "socket created with mode 0660"
+
+jws=$(request --scope altinn:serviceowner/instances.read)
+[ "$(printf '%s\n' "$jws" | wc -l)" -eq 1 ] || fail "request printed more than one line"
+claims=$(verify_jwt "$jws") || fail "python3-jwt rejected the daemon's grant"
+jti=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["jti"])' "$claims")
+ok "granted JWS verifies with python3-jwt against cert.pem"
+
+line=$(grep "\"jws_sha256\":\"$(sha256 "$jws")\"" "$LOG") || fail "no audit line for the JWS"
+"$PY" - "$line" "$jti" "$(id -u)" <<'PY' || fail "granted audit line is wrong"
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["event"] == "sign" and r["outcome"] == "granted", r
+assert r["claims"]["jti"] == sys.argv[2] and r["claims"]["scope"] == "altinn:serviceowner/instances.read"
+assert r["caller"]["uid"] == int(sys.argv[3]) and r["caller"]["pid"] > 0 and r["caller"]["exe"]
+assert r["profile"] == "default" and len(r["cert_sha256"]) == 64 and "reason" not in r
+assert r["key"].startswith("pkcs11:") and "pin" not in r["key"]
+PY
+ok "granted request has its audit line (caller, claims, jti, jws_sha256, never the JWS)"
+grep -qF "$jws" "$LOG" && fail "the JWS itself is in the audit log"
+ok "the JWS itself is not in the audit log"
+
+expect_refusal "scope foo:bar is not allowed" request --scope foo:bar
+expect_refusal "consumer_org 991825827 is not allowed" request \
+    --scope altinn:serviceowner/instances.read --consumer-org 991825827
+expect_refusal "lifetime must be 1..120" request --scope altinn:serviceowner/instances.read \
+    --lifetime 121
+expect_refusal "no profile named nosuch" request --profile nosuch \
+    --scope altinn:serviceowner/instances.read
+expect_refusal "resource https://x.example/ is not allowed" request \
+    --scope altinn:serviceowner/instances.read --resource https://x.example/
+refused=$(grep -c '"outcome":"refused"' "$LOG")
+[ "$refused" -eq 5 ] || fail "expected 5 refused audit lines, found $refused"
+ok "5 refusals: clear one-line errors and 5 refused audit lines with reasons"
+
+# A caller whose uid the profile does not list: open the socket to everyone for this test.
+if id nobody >/dev/null 2>&1; then
+    chmod 0666 "$SOCK"
+    chmod 0755 "$T" "$T/tok"
+    out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$MP_SIGNER" request \
+        --socket "$SOCK" --scope altinn:serviceowner/instances.read 2>&1) &&
+        fail "uid nobody got a grant"
+    case $out in *"may not use profile default"*) ;; *) fail "wrong-uid error: $out" ;; esac
+    grep -q "\"uid\":$(id -u nobody),.*\"outcome\"\|\"outcome\":\"refused\".*\"uid\":$(id -u nobody)" "$LOG" ||
+        fail "no refused audit line for uid nobody"
+    chmod 0660 "$SOCK"
+    ok "a uid outside allow_uids is refused and audited"
+fi
+
+expect_refusal "already served" "$MP_SIGNER" serve --config "$CONF"
+ok "a second signer on the same socket is refused"
+
+stop_signer
+[ -S "$SOCK" ] && fail "socket left behind after SIGTERM"
+tail -1 "$LOG" | grep -q '"event":"checkpoint"' || fail "no final checkpoint"
+ok "SIGTERM: exit 0, socket removed, final checkpoint written"
+
+audit_verify >"$T/verify.out" || { cat "$T/verify.out"; fail "audit verify failed"; }
+grep -q "OK" "$T/verify.out" || fail "audit verify said: $(cat "$T/verify.out")"
+ok "audit verify: $(cat "$T/verify.out")"
