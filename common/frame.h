@@ -21,7 +21,7 @@
 #include "common/buf.h"
 
 #define FRAME_VERSION 1
-#define FRAME_MAX (48 * 1024)
+#define FRAME_MAX (24 * 1024)
 #define FRAME_MAX_RESOURCES 8
 
 /* Wire numbers: never reused. */
@@ -68,7 +68,7 @@ struct frame_msg {
     char su_org[16];
     char su_ref[129];
     char lifetime[8];
-    char jws[40 * 1024];
+    char jws[16 * 1024 + 1];
     char code[8];
     char message[512];
 };

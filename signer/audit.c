@@ -36,15 +36,16 @@ struct audit_wait {
 struct audit {
     int fd;
     char path[512];
-    pthread_t thread;
+    pthread_t ticker;
     int started;
     pthread_mutex_t mu;
-    pthread_cond_t work;    /* queue non-empty or stop */
-    pthread_cond_t done;    /* some waiter finished */
+    pthread_cond_t tick;    /* wakes the ticker early on close */
+    pthread_cond_t done;    /* a batch finished or the leader stepped down */
     struct audit_wait *head, *tail;
+    int leader;             /* a caller is writing: only the leader touches the chain state */
     int stop;
     int broken;
-    /* Writer-thread state: the chain as it is on disk. */
+    /* Leader-only state: the chain as it is on disk. */
     unsigned long long seq;  /* seq of the last line on disk */
     char prev[65];           /* SHA-256 of the last line on disk */
     off_t size;              /* bytes known durable */
@@ -250,40 +251,78 @@ checkpoint_due(const struct audit *a, time_t now)
     return a->since_cp >= a->cp.every || now - a->first_unprotected >= (time_t)a->cp.seconds;
 }
 
-static void *
-audit_thread(void *arg)
+/* Takes up to BATCH_MAX queued records (called with mu held). */
+static struct audit_wait *
+queue_take(struct audit *a, size_t *n)
 {
-    struct audit *a = arg;
-    struct audit_wait *batch, *w;
-    struct timespec deadline;
+    struct audit_wait *batch = a->head, *w;
+
+    *n = 0;
+    if (batch == NULL)
+        return NULL;
+    for (*n = 1, w = batch; w->next != NULL && *n < BATCH_MAX; w = w->next)
+        (*n)++;
+    a->head = w->next;
+    if (a->head == NULL)
+        a->tail = NULL;
+    w->next = NULL;
+    return batch;
+}
+
+/* Becomes the leader (called with mu held): waits for the current one to step down. */
+static void
+lead_acquire(struct audit *a)
+{
+    while (a->leader)
+        pthread_cond_wait(&a->done, &a->mu);
+    a->leader = 1;
+}
+
+static void
+lead_release(struct audit *a)
+{
+    a->leader = 0;
+    pthread_cond_broadcast(&a->done);
+}
+
+/* Group commit without a hand-off: the first waiting caller writes and syncs everything
+ * queued so far, its own record included, while the others wait; then it steps down and a
+ * caller still waiting leads the next batch. */
+static void
+lead_write(struct audit *a)
+{
+    struct audit_wait *batch;
     size_t n;
 
+    if ((batch = queue_take(a, &n)) == NULL)
+        return;
+    pthread_mutex_unlock(&a->mu);
+    batch_write(a, batch, n);
+    if (checkpoint_due(a, time(NULL)))
+        checkpoint_write(a);
     pthread_mutex_lock(&a->mu);
-    for (;;) {
-        while (a->head == NULL && !a->stop && !checkpoint_due(a, time(NULL))) {
-            clock_gettime(CLOCK_REALTIME, &deadline);
-            deadline.tv_sec += 1;
-            pthread_cond_timedwait(&a->work, &a->mu, &deadline);
-        }
-        if (a->head == NULL && a->stop)
+}
+
+/* Checkpoints on time even when no request comes: every second, look. */
+static void *
+ticker_thread(void *arg)
+{
+    struct audit *a = arg;
+    struct timespec deadline;
+
+    pthread_mutex_lock(&a->mu);
+    while (!a->stop) {
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 1;
+        pthread_cond_timedwait(&a->tick, &a->mu, &deadline);
+        if (a->stop)
             break;
-        /* Take up to BATCH_MAX waiting records: they share one write and one fdatasync. */
-        batch = a->head;
-        n = 0;
-        if (batch != NULL) {
-            for (n = 1, w = batch; w->next != NULL && n < BATCH_MAX; w = w->next)
-                n++;
-            a->head = w->next;
-            if (a->head == NULL)
-                a->tail = NULL;
-            w->next = NULL;
-        }
+        lead_acquire(a);
         pthread_mutex_unlock(&a->mu);
-        if (batch != NULL)
-            batch_write(a, batch, n);
         if (checkpoint_due(a, time(NULL)))
             checkpoint_write(a);
         pthread_mutex_lock(&a->mu);
+        lead_release(a);
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -420,7 +459,7 @@ audit_free(struct audit *a)
     if (a->fd >= 0)
         close(a->fd);
     mp_buf_free(a->io);
-    pthread_cond_destroy(&a->work);
+    pthread_cond_destroy(&a->tick);
     pthread_cond_destroy(&a->done);
     pthread_mutex_destroy(&a->mu);
     free(a);
@@ -438,7 +477,7 @@ audit_open(const char *path, const struct audit_checkpointer *cp, struct audit *
         return mp_errf(e, r, "out of memory");
     a->fd = -1;
     pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->work, NULL);
+    pthread_cond_init(&a->tick, NULL);
     pthread_cond_init(&a->done, NULL);
     if ((a->io = mp_buf_new((size_t)BATCH_MAX * (AUDIT_MAX_LINE + 1))) == NULL) {
         mp_errf(e, r, "out of memory");
@@ -450,8 +489,8 @@ audit_open(const char *path, const struct audit_checkpointer *cp, struct audit *
     }
     if ((r = audit_file_open(a, path, &recovery, e)) != MP_OK)
         goto out;
-    if (pthread_create(&a->thread, NULL, audit_thread, a) != 0) {
-        r = mp_errf(e, MP_ERR_NOMEM, "cannot start the audit writer");
+    if (pthread_create(&a->ticker, NULL, ticker_thread, a) != 0) {
+        r = mp_errf(e, MP_ERR_NOMEM, "cannot start the audit checkpoint timer");
         goto out;
     }
     a->started = 1;
@@ -483,9 +522,15 @@ audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
     else
         a->head = &w;
     a->tail = &w;
-    pthread_cond_signal(&a->work);
-    while (!w.done)
-        pthread_cond_wait(&a->done, &a->mu);
+    while (!w.done) {
+        if (a->leader) {
+            pthread_cond_wait(&a->done, &a->mu);
+            continue;
+        }
+        a->leader = 1;
+        lead_write(a);
+        lead_release(a);
+    }
     pthread_mutex_unlock(&a->mu);
     if (w.result != MP_OK)
         return mp_errf(e, w.result, "%s", w.why);
@@ -511,10 +556,13 @@ audit_close(struct audit *a)
     if (a->started) {
         pthread_mutex_lock(&a->mu);
         a->stop = 1;
-        pthread_cond_signal(&a->work);
+        pthread_cond_signal(&a->tick);
         pthread_mutex_unlock(&a->mu);
-        pthread_join(a->thread, NULL);
-        /* The writer has drained the queue; a final checkpoint protects the last records. */
+        pthread_join(a->ticker, NULL);
+        /* New submissions are refused now; wait for the last leader, then protect the tail. */
+        pthread_mutex_lock(&a->mu);
+        lead_acquire(a);
+        pthread_mutex_unlock(&a->mu);
         if (a->have_cp && a->since_cp > 0)
             checkpoint_write(a);
     }

@@ -1,6 +1,7 @@
-/* The audit writer: one thread appends records to the hash-chained log (audit_format.h) and
- * makes them durable in groups (one write + one fdatasync per batch), then releases every
- * caller of the batch. A JWS is handed out only after audit_submit() returned MP_OK for it. */
+/* The audit writer: appends records to the hash-chained log (audit_format.h) and makes them
+ * durable in groups (one write + one fdatasync per batch, done by the first waiting caller for
+ * everyone queued), then releases every caller of the batch. A JWS is handed out only after
+ * audit_submit() returned MP_OK for it. */
 #ifndef MP_AUDIT_H
 #define MP_AUDIT_H
 

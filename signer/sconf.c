@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/conf.h"
 #include "common/num.h"
@@ -16,8 +17,12 @@ sconf_new(void)
     struct sconf *c = calloc(1, sizeof(*c));
 
     if (c != NULL) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
         c->socket_mode = 0660;
-        c->workers = 2;
+        /* One signing worker per core saturates a CPU-bound token (SoftHSM); a network HSM
+         * with its own parallelism wants more: set workers. */
+        c->workers = n < 2 ? 2 : n > 16 ? 16 : (unsigned int)n;
     }
     return c;
 }

@@ -55,7 +55,7 @@ struct sconf {
     char *socket_group;
     char *audit_log;
     char *audit_key;
-    unsigned int workers;
+    unsigned int workers; /* signing workers, one session each; default: online CPUs */
     struct sconf_profile *profiles[SCONF_MAX_PROFILES];
     size_t nprofiles;
 };

@@ -126,16 +126,21 @@ decide_refused(struct decision *d, enum frame_code code)
     d->code = code;
 }
 
-/* Signs on a pooled session; a failure recycles the session. */
+/* Signs on a worker's session. */
 static void
 decide_sign(struct server *s, struct grant_signer *gs, const struct grant_request *g,
     struct decision *d)
 {
-    struct hsm_session *sess = srv_session_get(s);
+    struct sign_job job;
     enum mp_err r;
 
-    r = grant_sign(gs, sess, g, time(NULL), d->jws, &d->info, &d->why);
-    srv_session_put(s, sess, r == MP_ERR_HSM);
+    memset(&job, 0, sizeof(job));
+    job.gs = gs;
+    job.g = g;
+    job.jws = d->jws;
+    job.info = &d->info;
+    job.why = &d->why;
+    r = srv_sign(s, &job);
     if (r == MP_OK) {
         d->outcome = "granted";
         return;

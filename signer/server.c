@@ -68,51 +68,106 @@ out:
     return r;
 }
 
-struct hsm_session *
-srv_session_get(struct server *s)
+enum mp_err
+srv_sign(struct server *s, struct sign_job *job)
 {
-    struct hsm_session *sess;
-
-    pthread_mutex_lock(&s->pool_mu);
-    while (s->nidle == 0)
-        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-    sess = s->idle[--s->nidle];
-    pthread_mutex_unlock(&s->pool_mu);
-    return sess;
+    pthread_mutex_lock(&s->job_mu);
+    if (s->job_tail != NULL)
+        s->job_tail->next = job;
+    else
+        s->job_head = job;
+    s->job_tail = job;
+    pthread_cond_signal(&s->job_cv);
+    while (!job->done)
+        pthread_cond_wait(&s->job_done, &s->job_mu);
+    pthread_mutex_unlock(&s->job_mu);
+    return job->result;
 }
 
-void
-srv_session_put(struct server *s, struct hsm_session *sess, int failed)
+struct worker_arg {
+    struct server *s;
+    size_t i;
+};
+
+/* A session that saw an error is not trusted again: the worker opens a replacement. */
+static void
+worker_renew(struct server *s, size_t i)
 {
     struct hsm_session *fresh = NULL;
+    struct mp_errmsg e = {{0}};
+
+    if (hsm_session_open(s->tok, &fresh, &e) != HSM_OK) {
+        mp_error("worker %zu: cannot open a new PKCS#11 session: %s", i, e.text);
+        return;
+    }
+    hsm_session_free(s->sess[i]);
+    s->sess[i] = fresh;
+}
+
+static void *
+worker_thread(void *arg)
+{
+    struct worker_arg wa = *(struct worker_arg *)arg;
+    struct server *s = wa.s;
+    struct sign_job *job;
+
+    free(arg);
+    pthread_mutex_lock(&s->job_mu);
+    for (;;) {
+        while (s->job_head == NULL && !s->workers_stop)
+            pthread_cond_wait(&s->job_cv, &s->job_mu);
+        if (s->job_head == NULL)
+            break;
+        job = s->job_head;
+        if ((s->job_head = job->next) == NULL)
+            s->job_tail = NULL;
+        pthread_mutex_unlock(&s->job_mu);
+        job->result = grant_sign(job->gs, s->sess[wa.i], job->g, time(NULL), job->jws, job->info,
+            job->why);
+        if (job->result == MP_ERR_HSM)
+            worker_renew(s, wa.i);
+        pthread_mutex_lock(&s->job_mu);
+        job->done = 1;
+        pthread_cond_broadcast(&s->job_done);
+    }
+    pthread_mutex_unlock(&s->job_mu);
+    return NULL;
+}
+
+static void
+workers_stop(struct server *s)
+{
     size_t i;
 
-    /* A session that saw an error is not trusted again: open a replacement. */
-    if (failed && hsm_session_open(s->tok, &fresh, NULL) == HSM_OK)
-        hsm_session_free(sess);
-    pthread_mutex_lock(&s->pool_mu);
-    if (fresh != NULL) {
-        for (i = 0; i < s->nsess; i++)
-            if (s->sess[i] == sess)
-                s->sess[i] = fresh;
-        sess = fresh;
-    }
-    s->idle[s->nidle++] = sess;
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
+    pthread_mutex_lock(&s->job_mu);
+    s->workers_stop = 1;
+    pthread_cond_broadcast(&s->job_cv);
+    pthread_mutex_unlock(&s->job_mu);
+    for (i = 0; i < s->nworkers; i++)
+        pthread_join(s->worker[i], NULL);
+    s->nworkers = 0;
 }
 
 static enum mp_err
-sessions_open(struct server *s, struct mp_errmsg *e)
+workers_start(struct server *s, struct mp_errmsg *e)
 {
+    struct worker_arg *wa;
     unsigned int i, n = s->boot->workers;
 
     for (i = 0; i < n && i < SRV_MAX_WORKERS; i++) {
         if (hsm_session_open(s->tok, &s->sess[i], e) != HSM_OK)
             return MP_ERR_HSM;
-        s->idle[i] = s->sess[i];
+        s->nsess = i + 1;
+        if ((wa = malloc(sizeof(*wa))) == NULL)
+            return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+        wa->s = s;
+        wa->i = i;
+        if (pthread_create(&s->worker[i], NULL, worker_thread, wa) != 0) {
+            free(wa);
+            return mp_errf(e, MP_ERR_NOMEM, "cannot start signing worker %u", i);
+        }
+        s->nworkers = i + 1;
     }
-    s->nsess = s->nidle = i;
     return MP_OK;
 }
 
@@ -385,8 +440,9 @@ server_alloc(const char *config_path)
     snprintf(s->config_path, sizeof(s->config_path), "%s", config_path);
     s->lfd = -1;
     pthread_rwlock_init(&s->prof_lock, NULL);
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_cond_init(&s->pool_cv, NULL);
+    pthread_mutex_init(&s->job_mu, NULL);
+    pthread_cond_init(&s->job_cv, NULL);
+    pthread_cond_init(&s->job_done, NULL);
     pthread_mutex_init(&s->conn_mu, NULL);
     pthread_cond_init(&s->conn_cv, NULL);
     return s;
@@ -410,7 +466,7 @@ server_open(const char *config_path, struct server **out, struct mp_errmsg *e)
     /* All profiles live on the token of the first profile's key. */
     if ((r = signer_token_open(s->boot, s->boot->profiles[0]->key, false, &s->mod, &s->tok, e)) !=
             MP_OK ||
-        (r = sessions_open(s, e)) != MP_OK || (r = profiles_load(s, &s->prof, e)) != MP_OK ||
+        (r = workers_start(s, e)) != MP_OK || (r = profiles_load(s, &s->prof, e)) != MP_OK ||
         (r = socket_listen(s, e)) != MP_OK || (r = audit_setup(s, e)) != MP_OK)
         return r;
     return MP_OK;
@@ -487,6 +543,7 @@ server_shutdown(struct server *s)
     if (s->accepting)
         pthread_join(s->acceptor, NULL);
     connections_drain(s);
+    workers_stop(s);
     if (s->audit != NULL && s->accepting && (rec = srv_event_record("stop", NULL)) != NULL) {
         if (audit_submit(s->audit, rec, &e) != MP_OK)
             mp_error("stop record not written: %s", e.text);

@@ -29,12 +29,17 @@ struct server {
     pthread_rwlock_t prof_lock;
     struct srv_profiles *prof;
 
-    pthread_mutex_t pool_mu;
-    pthread_cond_t pool_cv;
+    /* Signing workers, each with its own PKCS#11 session, fed by a job queue: a worker that
+     * finishes takes the next job at once, so the token never waits for a thread wake-up. */
+    pthread_mutex_t job_mu;
+    pthread_cond_t job_cv;
+    pthread_cond_t job_done;
+    struct sign_job *job_head, *job_tail;
+    int workers_stop;
+    pthread_t worker[SRV_MAX_WORKERS];
     struct hsm_session *sess[SRV_MAX_WORKERS];
     size_t nsess;
-    struct hsm_session *idle[SRV_MAX_WORKERS];
-    size_t nidle;
+    size_t nworkers;
 
     struct audit *audit;
     struct hsm_key *audit_key;
@@ -54,10 +59,20 @@ struct server {
 
 /* Runs one connection until EOF, error or shutdown; frees nothing it did not allocate. */
 void serve_connection(struct server *s, int fd, const struct peer *who);
-/* A session for one signature (blocks while all are busy); put it back with the outcome, so a
- * session that failed is replaced rather than reused. */
-struct hsm_session *srv_session_get(struct server *s);
-void srv_session_put(struct server *s, struct hsm_session *sess, int failed);
+/* One signature for a worker: the caller waits until done is set. */
+struct sign_job {
+    struct grant_signer *gs;
+    const struct grant_request *g;
+    struct mp_buf *jws;
+    struct grant_info *info;
+    struct mp_errmsg *why;
+    enum mp_err result;
+    int done;
+    struct sign_job *next;
+};
+
+/* Queues the job for a signing worker and waits for its result. */
+enum mp_err srv_sign(struct server *s, struct sign_job *job);
 /* A JSON object with event and pid, for start/stop/reload records. */
 json_t *srv_event_record(const char *event, const struct sconf *c);
 
