@@ -1,0 +1,334 @@
+#include "exchange/api.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "common/log.h"
+#include "common/num.h"
+
+struct api {
+    struct exch *x;
+    struct MHD_Daemon *tcp, *unx;
+    char unix_path[108];
+};
+
+struct qctx {
+    struct xreq q;
+    struct mp_errmsg e;
+    int bad;
+};
+
+/* Frees a response body after wiping it: it may hold a token. */
+static void
+wipe_free(void *p)
+{
+    explicit_bzero(p, strlen(p));
+    free(p);
+}
+
+static enum MHD_Result
+send_body(struct MHD_Connection *c, unsigned int status, char *body, const char *type)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (body == NULL) {
+        static char oom[] = "{\"error\":\"server_error\",\"error_description\":\"out of memory\"}";
+
+        r = MHD_create_response_from_buffer(strlen(oom), oom, MHD_RESPMEM_PERSISTENT);
+        status = MHD_HTTP_SERVICE_UNAVAILABLE;
+    } else
+        r = MHD_create_response_from_buffer_with_free_callback(strlen(body), body, wipe_free);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result
+send_json(struct api *a, struct MHD_Connection *c, const char *route, unsigned int status,
+    json_t *j)
+{
+    char *body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+    json_decref(j);
+    metrics_request(a->x->metrics, route, body != NULL ? (int)status : 503);
+    return send_body(c, status, body, "application/json");
+}
+
+static enum MHD_Result
+send_error(struct api *a, struct MHD_Connection *c, const char *route, const struct xerr *err)
+{
+    json_t *j = json_pack("{s:s, s:s}", "error", err->error, "error_description",
+        err->description);
+
+    if (j != NULL && err->uri[0] != '\0')
+        json_object_set_new(j, "error_uri", json_string(err->uri));
+    if (j != NULL && err->code[0] != '\0')
+        json_object_set_new(j, "mp_code", json_string(err->code));
+    return send_json(a, c, route, err->status >= 400 && err->status < 600 ? (unsigned)err->status
+                                                                          : 502, j);
+}
+
+static enum MHD_Result
+on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct qctx *qc = cls;
+
+    (void)kind;
+    if (qc->bad)
+        return MHD_NO;
+    if (value == NULL || xreq_set(&qc->q, key, value, &qc->e) != MP_OK) {
+        if (value == NULL)
+            mp_errf(&qc->e, MP_ERR_INVALID, "parameter %.32s has no value", key);
+        qc->bad = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result
+token_route(struct api *a, struct MHD_Connection *c, int altinn)
+{
+    const char *route = altinn ? "altinn" : "maskinporten";
+    struct qctx qc;
+    struct xtok t;
+    struct xerr err;
+    json_t *j;
+    enum mp_err r;
+
+    memset(&qc, 0, sizeof(qc));
+    memset(&err, 0, sizeof(err));
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &qc);
+    if (qc.bad || xreq_finish(&qc.q, &qc.e) != MP_OK) {
+        xerr_set(&err, 400, "invalid_request", "%s", qc.e.text);
+        return send_error(a, c, route, &err);
+    }
+    r = altinn ? cache_altinn(a->x->cache, &qc.q, &t, &err)
+               : cache_maskinporten(a->x->cache, &qc.q, &t, &err);
+    if (r != MP_OK)
+        return send_error(a, c, route, &err);
+    j = json_pack("{s:s, s:s, s:I}", "access_token", t.value, "token_type", "Bearer",
+        "expires_in", (json_int_t)(t.exp - time(NULL)));
+    if (j != NULL && !altinn)
+        json_object_set_new(j, "scope", json_string(t.scope[0] ? t.scope : qc.q.scope));
+    xtok_clear(&t);
+    return send_json(a, c, route, MHD_HTTP_OK, j);
+}
+
+static enum MHD_Result
+readyz(struct api *a, struct MHD_Connection *c)
+{
+    int signer = fetch_signer_alive(&a->x->fetcher);
+    int up = metrics_upstream_state(a->x->metrics);
+    json_t *j = json_pack("{s:b, s:s, s:s}", "ready", signer && up != 0, "signer",
+        signer ? "up" : "unreachable", "upstream", up < 0 ? "unknown" : up ? "ok" : "failing");
+
+    return send_json(a, c, "readyz", signer && up != 0 ? MHD_HTTP_OK : 503, j);
+}
+
+static enum MHD_Result
+metrics_route(struct api *a, struct MHD_Connection *c)
+{
+    struct mp_buf *b = mp_buf_new(1024 * 1024);
+    char *body = NULL;
+
+    metrics_request(a->x->metrics, "metrics", 200);
+    if (b != NULL && metrics_render(a->x->metrics, b) == MP_OK &&
+        cache_render(a->x->cache, b) == MP_OK)
+        body = mp_buf_take(b, NULL);
+    mp_buf_free(b);
+    return send_body(c, MHD_HTTP_OK, body, "text/plain; version=0.0.4");
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct api *a = cls;
+    struct xerr err;
+
+    (void)version;
+    (void)upload;
+    if (*con_cls == NULL) { /* first call: headers only */
+        *con_cls = a;
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        *upload_size = 0; /* GET only: a body is ignored and refused below */
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") != 0) {
+        xerr_set(&err, 405, "invalid_request", "only GET is served");
+        return send_error(a, c, "other", &err);
+    }
+    if (strcmp(url, "/v1/maskinporten") == 0)
+        return token_route(a, c, 0);
+    if (strcmp(url, "/v1/altinn") == 0)
+        return token_route(a, c, 1);
+    if (strcmp(url, "/healthz") == 0)
+        return send_json(a, c, "healthz", MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+    if (strcmp(url, "/readyz") == 0)
+        return readyz(a, c);
+    if (strcmp(url, "/metrics") == 0)
+        return metrics_route(a, c);
+    xerr_set(&err, 404, "not_found", "no such route");
+    return send_error(a, c, "other", &err);
+}
+
+/* "127.0.0.1:8471" or "[::1]:8471"; tokens are bearer credentials, so loopback only. */
+static enum mp_err
+parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, struct mp_errmsg *e)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    uint64_t port;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    size_t hl;
+
+    memset(ss, 0, sizeof(*ss));
+    if (colon == NULL || (hl = (size_t)(colon - s)) == 0 || hl >= sizeof(host) ||
+        mp_parse_u64(colon + 1, 0, 65535, &port) != MP_OK)
+        return mp_errf(e, MP_ERR_INVALID, "listen must be HOST:PORT, not \"%.64s\"", s);
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1 && (ntohl(v4->sin_addr.s_addr) >> 24) == 127) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof(*v4);
+        return MP_OK;
+    }
+    if (strcmp(host, "[::1]") == 0 && inet_pton(AF_INET6, "::1", &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*v6);
+        return MP_OK;
+    }
+    return mp_errf(e, MP_ERR_INVALID,
+        "listen %s: only loopback addresses (tokens are bearer credentials; use a Unix socket "
+        "or a reverse proxy for anything else)", s);
+}
+
+/* Either a socket address to bind (sa) or an already listening socket (fd). */
+static struct MHD_Daemon *
+daemon_start(struct api *a, unsigned int flags, const struct sockaddr_storage *sa, int fd)
+{
+    unsigned int threads = a->x->conf->threads;
+    unsigned int flag_all = flags | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+
+    if (sa != NULL)
+        return MHD_start_daemon(flag_all, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, sa,
+            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)(64 * 1024), MHD_OPTION_END);
+    return MHD_start_daemon(flag_all, 0, NULL, NULL, on_request, a, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_END);
+}
+
+static enum mp_err
+start_tcp(struct api *a, struct mp_errmsg *e)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    const union MHD_DaemonInfo *info;
+    enum mp_err r;
+
+    if ((r = parse_listen(a->x->conf->listen, &ss, &len, e)) != MP_OK)
+        return r;
+    a->tcp = daemon_start(a, ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0, &ss, -1);
+    if (a->tcp == NULL)
+        return mp_errf(e, MP_ERR_IO, "cannot listen on %s", a->x->conf->listen);
+    info = MHD_get_daemon_info(a->tcp, MHD_DAEMON_INFO_BIND_PORT);
+    mp_info("listening on http://%s%s%u", ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1",
+        ":", info != NULL ? (unsigned int)info->port : 0);
+    return MP_OK;
+}
+
+static enum mp_err
+start_unix(struct api *a, struct mp_errmsg *e)
+{
+    const char *path = a->x->conf->listen_unix;
+    struct sockaddr_un sun;
+    mode_t old;
+    int fd;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return mp_errf(e, MP_ERR_INVALID, "listen_unix path too long");
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    unlink(path); /* a stale socket of an earlier run */
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return mp_errf(e, MP_ERR_IO, "socket: %s", strerror(errno));
+    old = umask(0177);
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+        umask(old);
+        close(fd);
+        return mp_errf(e, MP_ERR_IO, "bind %s: %s", path, strerror(errno));
+    }
+    umask(old);
+    if (chmod(path, (mode_t)a->x->conf->unix_mode) != 0 || listen(fd, 128) != 0) {
+        close(fd);
+        return mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    memcpy(a->unix_path, path, strlen(path) + 1);
+    if ((a->unx = daemon_start(a, 0, NULL, fd)) == NULL) {
+        close(fd);
+        return mp_errf(e, MP_ERR_IO, "cannot serve on %s", path);
+    }
+    mp_info("listening on unix:%s", path);
+    return MP_OK;
+}
+
+enum mp_err
+api_start(struct exch *x, struct api **out, struct mp_errmsg *e)
+{
+    struct api *a = calloc(1, sizeof(*a));
+    enum mp_err r = MP_OK;
+
+    if (a == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    a->x = x;
+    if (x->conf->listen != NULL)
+        r = start_tcp(a, e);
+    if (r == MP_OK && x->conf->listen_unix != NULL)
+        r = start_unix(a, e);
+    if (r != MP_OK) {
+        api_stop(a);
+        return r;
+    }
+    *out = a;
+    return MP_OK;
+}
+
+void
+api_stop(struct api *a)
+{
+    if (a == NULL)
+        return;
+    if (a->tcp != NULL)
+        MHD_stop_daemon(a->tcp);
+    if (a->unx != NULL)
+        MHD_stop_daemon(a->unx);
+    if (a->unix_path[0] != '\0')
+        unlink(a->unix_path);
+    free(a);
+}

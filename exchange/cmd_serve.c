@@ -1,0 +1,118 @@
+/* mp-exchange serve: daemon glue; SIGTERM/SIGINT stop it (taken with sigwait). */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "exchange/api.h"
+#include "exchange/upstream.h"
+#include "exchange/xcmds.h"
+
+static const char serve_usage[] =
+    "usage: mp-exchange serve [--config FILE] [--env test|prod] [--maskinporten-url URL]\n"
+    "         [--altinn-url URL] [--ca-file PEM] [--signer-socket PATH] [--listen HOST:PORT]\n"
+    "         [--listen-unix PATH] [--verbose]\n";
+
+static const struct option serve_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"env", required_argument, NULL, 'E'},
+    {"maskinporten-url", required_argument, NULL, 'M'},
+    {"altinn-url", required_argument, NULL, 'A'},
+    {"ca-file", required_argument, NULL, 'C'},
+    {"signer-socket", required_argument, NULL, 'S'},
+    {"listen", required_argument, NULL, 'L'},
+    {"listen-unix", required_argument, NULL, 'U'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const flag_key[] = {"env", "maskinporten_url", "altinn_url", "ca_file",
+    "signer_socket", "listen", "listen_unix"};
+static const char flag_chars[] = "EMACSLU";
+
+/* Config first, then the flags on top, so flags override. */
+static int
+serve_config(int argc, char **argv, struct xconf *c, struct mp_errmsg *e)
+{
+    const char *config = NULL, *p;
+    int o;
+
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":", serve_opts, NULL)) != -1) {
+        if (o == 'c')
+            config = optarg;
+        else if (o == 'v')
+            mp_log_set_level(MP_LOG_DEBUG);
+        else if (o == 'h') {
+            fputs(serve_usage, stdout);
+            return -1;
+        } else if (o == '?' || o == ':') {
+            fprintf(stderr, "mp-exchange serve: %s %s\n",
+                o == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (config != NULL && xconf_load(c, config, e) != MP_OK)
+        return 1;
+    optind = 0;
+    while ((o = getopt_long(argc, argv, ":", serve_opts, NULL)) != -1)
+        if ((p = strchr(flag_chars, o)) != NULL && o != 0 &&
+            xconf_set(c, flag_key[p - flag_chars], optarg, e) != MP_OK)
+            return 1;
+    return xconf_check(c, 1, e) == MP_OK ? 0 : 1;
+}
+
+static int
+serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
+{
+    struct api *a = NULL;
+    int sig = 0;
+
+    if (upstream_global_init() != MP_OK || (x->metrics = metrics_new()) == NULL ||
+        fetcher_init(&x->fetcher, x->conf, x->metrics, e) != MP_OK ||
+        (x->cache = cache_new(&x->fetcher, x->metrics)) == NULL ||
+        api_start(x, &a, e) != MP_OK) {
+        if (e->text[0] == '\0')
+            mp_errf(e, MP_ERR_NOMEM, "out of memory");
+        return 1;
+    }
+    mp_info("tokens from %s and %s, grants from %s", x->fetcher.token_url,
+        x->fetcher.altinn_url, x->conf->signer_socket);
+    while (sigwait(set, &sig) != 0)
+        ;
+    mp_info("signal %d: stopping", sig);
+    api_stop(a);
+    return 0;
+}
+
+int
+xcmd_serve(int argc, char **argv)
+{
+    struct exch x;
+    struct mp_errmsg e = {{0}};
+    sigset_t set;
+    int rc;
+
+    memset(&x, 0, sizeof(x));
+    if ((x.conf = xconf_new()) == NULL)
+        return 1;
+    if ((rc = serve_config(argc, argv, x.conf, &e)) != 0) {
+        if (rc == 1)
+            fprintf(stderr, "mp-exchange: error: %s\n", e.text);
+        xconf_free(x.conf);
+        return rc < 0 ? 0 : rc;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if ((rc = serve_run(&x, &set, &e)) != 0)
+        fprintf(stderr, "mp-exchange: error: %s\n", e.text);
+    cache_free(x.cache);
+    metrics_free(x.metrics);
+    xconf_free(x.conf);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* mp-exchange: turns grants from mp-signer into Maskinporten and Altinn tokens, caches them and
+ * serves them to local programs. It never loads a PKCS#11 module or sees a PIN. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "common/log.h"
+#include "exchange/xcmds.h"
+
+static const char usage[] =
+    "usage: mp-exchange COMMAND [OPTIONS]\n"
+    "  serve     the token service (HTTP on loopback and/or a Unix socket)\n"
+    "  token     print a token from a running service (for scripts and CI)\n"
+    "  version   print the version\n";
+
+int
+main(int argc, char **argv)
+{
+    struct rlimit rl = {0, 0};
+
+    /* Tokens live in this process's memory: no core files. */
+    setrlimit(RLIMIT_CORE, &rl);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    signal(SIGPIPE, SIG_IGN);
+    mp_log_init("mp-exchange", MP_LOG_INFO);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "serve") == 0)
+        return xcmd_serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "token") == 0)
+        return xcmd_token(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("mp-exchange %s\n", MP_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "mp-exchange: unknown command \"%s\"\n%s", argv[1], usage);
+    return 2;
+}

@@ -1,0 +1,249 @@
+#include "exchange/metrics.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define MAX_SERIES 64
+#define NBUCKETS 9
+
+static const double buckets[NBUCKETS] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+struct counter {
+    char a[48], b[48]; /* label values */
+    unsigned long long n;
+};
+
+struct hist {
+    char target[16];
+    unsigned long long b[NBUCKETS + 1];
+    double sum;
+    unsigned long long count;
+};
+
+struct metrics {
+    pthread_mutex_t mu;
+    struct counter req[MAX_SERIES], cache[8], uerr[MAX_SERIES];
+    size_t nreq, ncache, nuerr;
+    struct hist up[4];
+    size_t nup;
+    unsigned long long signer_calls;
+    double skew;
+    int have_skew;
+    time_t skew_warned;
+    int upstream_state;
+};
+
+struct metrics *
+metrics_new(void)
+{
+    struct metrics *m = calloc(1, sizeof(*m));
+
+    if (m != NULL) {
+        pthread_mutex_init(&m->mu, NULL);
+        m->upstream_state = -1;
+    }
+    return m;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+    if (m == NULL)
+        return;
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+/* Finds or adds the series (a, b); the last slot absorbs overflow so counts are never lost. */
+static void
+bump(struct counter *c, size_t *n, size_t max, const char *a, const char *b)
+{
+    size_t i;
+
+    for (i = 0; i < *n; i++)
+        if (strcmp(c[i].a, a) == 0 && strcmp(c[i].b, b) == 0)
+            break;
+    if (i == *n) {
+        if (*n == max) {
+            i = max - 1;
+            snprintf(c[i].b, sizeof(c[i].b), "other");
+        } else {
+            snprintf(c[i].a, sizeof(c[i].a), "%s", a);
+            snprintf(c[i].b, sizeof(c[i].b), "%s", b);
+            (*n)++;
+        }
+    }
+    c[i].n++;
+}
+
+void
+metrics_request(struct metrics *m, const char *route, int status)
+{
+    char s[16];
+
+    snprintf(s, sizeof(s), "%d", status);
+    pthread_mutex_lock(&m->mu);
+    bump(m->req, &m->nreq, MAX_SERIES, route, s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void
+metrics_cache(struct metrics *m, const char *kind, int hit)
+{
+    pthread_mutex_lock(&m->mu);
+    bump(m->cache, &m->ncache, 8, kind, hit ? "hit" : "miss");
+    pthread_mutex_unlock(&m->mu);
+}
+
+void
+metrics_signer_call(struct metrics *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->signer_calls++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void
+skew_update(struct metrics *m, time_t date)
+{
+    time_t now = time(NULL);
+
+    m->skew = difftime(now, date);
+    m->have_skew = 1;
+    /* Maskinporten accepts iat only within 10 s: warn well before that, at most once a minute. */
+    if (fabs(m->skew) > 5 && now - m->skew_warned >= 60) {
+        m->skew_warned = now;
+        mp_warn("this host's clock is %.0f s %s the upstream's Date header: grants may be "
+                "rejected (MP-130); check NTP", fabs(m->skew), m->skew > 0 ? "ahead of" : "behind");
+    }
+}
+
+void
+metrics_upstream_call(struct metrics *m, const char *target, double seconds, time_t date)
+{
+    struct hist *h = NULL;
+    size_t i;
+
+    pthread_mutex_lock(&m->mu);
+    for (i = 0; i < m->nup; i++)
+        if (strcmp(m->up[i].target, target) == 0)
+            h = &m->up[i];
+    if (h == NULL && m->nup < 4) {
+        h = &m->up[m->nup++];
+        snprintf(h->target, sizeof(h->target), "%s", target);
+    }
+    if (h != NULL) {
+        for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
+            ;
+        h->b[i]++;
+        h->sum += seconds;
+        h->count++;
+    }
+    if (date != 0)
+        skew_update(m, date);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void
+metrics_upstream_error(struct metrics *m, const char *target, const char *code)
+{
+    pthread_mutex_lock(&m->mu);
+    bump(m->uerr, &m->nuerr, MAX_SERIES, target, code);
+    m->upstream_state = 0;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void
+metrics_upstream_ok(struct metrics *m, int ok)
+{
+    pthread_mutex_lock(&m->mu);
+    m->upstream_state = ok;
+    pthread_mutex_unlock(&m->mu);
+}
+
+int
+metrics_upstream_state(struct metrics *m)
+{
+    int s;
+
+    pthread_mutex_lock(&m->mu);
+    s = m->upstream_state;
+    pthread_mutex_unlock(&m->mu);
+    return s;
+}
+
+static enum mp_err
+render_hist(const struct hist *h, struct mp_buf *o)
+{
+    unsigned long long cum = 0;
+    size_t i;
+    enum mp_err r = MP_OK;
+
+    for (i = 0; i < NBUCKETS && r == MP_OK; i++) {
+        cum += h->b[i];
+        r = mp_buf_putf(o, "mp_exchange_upstream_seconds_bucket{target=\"%s\",le=\"%g\"} %llu\n",
+            h->target, buckets[i], cum);
+    }
+    cum += h->b[NBUCKETS];
+    if (r == MP_OK)
+        r = mp_buf_putf(o,
+            "mp_exchange_upstream_seconds_bucket{target=\"%s\",le=\"+Inf\"} %llu\n"
+            "mp_exchange_upstream_seconds_sum{target=\"%s\"} %.6f\n"
+            "mp_exchange_upstream_seconds_count{target=\"%s\"} %llu\n",
+            h->target, cum, h->target, h->sum, h->target, h->count);
+    return r;
+}
+
+static enum mp_err
+render_counters(struct mp_buf *o, const char *name, const char *help, const char *la,
+    const char *lb, const struct counter *c, size_t n)
+{
+    size_t i;
+    enum mp_err r = mp_buf_putf(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+
+    for (i = 0; i < n && r == MP_OK; i++)
+        r = mp_buf_putf(o, "%s{%s=\"%s\",%s=\"%s\"} %llu\n", name, la, c[i].a, lb, c[i].b,
+            c[i].n);
+    return r;
+}
+
+enum mp_err
+metrics_render(struct metrics *m, struct mp_buf *o)
+{
+    size_t i;
+    enum mp_err r;
+
+    pthread_mutex_lock(&m->mu);
+    r = render_counters(o, "mp_exchange_requests_total", "HTTP requests by route and status",
+        "route", "status", m->req, m->nreq);
+    if (r == MP_OK)
+        r = render_counters(o, "mp_exchange_cache_total", "token cache lookups", "kind",
+            "result", m->cache, m->ncache);
+    if (r == MP_OK)
+        r = render_counters(o, "mp_exchange_upstream_errors_total",
+            "upstream errors by target and code (MP code, HTTP class or transport)", "target",
+            "code", m->uerr, m->nuerr);
+    if (r == MP_OK)
+        r = mp_buf_putf(o,
+            "# HELP mp_exchange_signer_grants_total grants asked of mp-signer\n"
+            "# TYPE mp_exchange_signer_grants_total counter\n"
+            "mp_exchange_signer_grants_total %llu\n"
+            "# HELP mp_exchange_upstream_seconds upstream call latency\n"
+            "# TYPE mp_exchange_upstream_seconds histogram\n",
+            m->signer_calls);
+    for (i = 0; i < m->nup && r == MP_OK; i++)
+        r = render_hist(&m->up[i], o);
+    if (r == MP_OK && m->have_skew)
+        r = mp_buf_putf(o,
+            "# HELP mp_exchange_clock_skew_seconds local clock minus upstream Date header\n"
+            "# TYPE mp_exchange_clock_skew_seconds gauge\n"
+            "mp_exchange_clock_skew_seconds %.0f\n",
+            m->skew);
+    pthread_mutex_unlock(&m->mu);
+    return r;
+}

@@ -1,0 +1,27 @@
+/* Prometheus metrics of mp-exchange: requests by route and status, cache hits and misses,
+ * upstream calls and latency by target, upstream errors by code, signer calls, clock skew
+ * against upstream Date headers, and (at scrape time) seconds to expiry of cached tokens. */
+#ifndef MP_METRICS_H
+#define MP_METRICS_H
+
+#include <time.h>
+
+#include "common/buf.h"
+
+struct metrics;
+
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+void metrics_request(struct metrics *m, const char *route, int status);
+void metrics_cache(struct metrics *m, const char *kind, int hit);
+void metrics_signer_call(struct metrics *m);
+/* date: the upstream's Date header (0 if none), for the clock-skew gauge. */
+void metrics_upstream_call(struct metrics *m, const char *target, double seconds, time_t date);
+void metrics_upstream_error(struct metrics *m, const char *target, const char *code);
+/* Last upstream outcome for readiness: 1 ok, 0 failing, -1 none yet. */
+int metrics_upstream_state(struct metrics *m);
+void metrics_upstream_ok(struct metrics *m, int ok);
+/* Appends the exposition text (without token gauges, which the cache adds). */
+enum mp_err metrics_render(struct metrics *m, struct mp_buf *out);
+
+#endif

@@ -1,0 +1,44 @@
+/* HTTPS to Maskinporten and Altinn with libcurl: one reusable handle per thread (keep-alive),
+ * TLS verification always on, connect and total timeouts, bodies capped, no redirects. */
+#ifndef MP_UPSTREAM_H
+#define MP_UPSTREAM_H
+
+#include <time.h>
+
+#include "common/buf.h"
+#include "exchange/xconf.h"
+
+#define UPSTREAM_MAX_BODY (1024 * 1024)
+
+enum up_fail {
+    UP_OK = 0,
+    UP_CONNECT = 1, /* could not connect or TLS failed */
+    UP_TIMEOUT = 2,
+    UP_TOOBIG = 3,
+    UP_OTHER = 4,
+};
+
+struct up_resp {
+    long status;
+    struct mp_buf *body;       /* owned; freed by up_resp_clear */
+    char content_type[128];
+    time_t date;               /* the Date header, 0 if absent */
+    enum up_fail fail;
+    double seconds;
+};
+
+/* Process-wide libcurl set-up; call once before threads start. */
+enum mp_err upstream_global_init(void);
+
+/* POST application/x-www-form-urlencoded. MP_OK means an HTTP answer arrived (any status);
+ * MP_ERR_IO with resp->fail set and a message otherwise. */
+enum mp_err up_post_form(const struct xconf *c, const char *url, const char *form,
+    struct up_resp *resp, struct mp_errmsg *e);
+/* GET with Authorization: Bearer <token>. */
+enum mp_err up_get_bearer(const struct xconf *c, const char *url, const char *token,
+    struct up_resp *resp, struct mp_errmsg *e);
+void up_resp_clear(struct up_resp *r);
+/* Percent-encodes s for a form body into out. */
+enum mp_err up_form_escape(const char *s, struct mp_buf *out);
+
+#endif

@@ -1,0 +1,43 @@
+/* mp-exchange configuration (same syntax as the signer's, common/conf.h):
+ *
+ *     env              = test | prod          presets for the two URLs below
+ *     maskinporten_url = https://test.maskinporten.no/   token endpoint = this + "token"
+ *     altinn_url       = https://platform.tt02.altinn.no
+ *     ca_file          = /etc/ssl/private-ca.pem   (default: the system store)
+ *     signer_socket    = /run/mp-signer/signer.sock
+ *     listen           = 127.0.0.1:8471            (loopback TCP) and/or
+ *     listen_unix      = /run/mp-exchange/exchange.sock
+ *     connect_timeout_ms = 3000, timeout_ms = 10000, retries = 2, threads = 8
+ *
+ * http:// URLs are accepted only for loopback hosts (a local fake); everything else must be
+ * https:// and is verified. */
+#ifndef MP_XCONF_H
+#define MP_XCONF_H
+
+#include "common/err.h"
+
+struct xconf {
+    char *maskinporten_url;
+    char *altinn_url;
+    char *ca_file;
+    char *signer_socket;
+    char *listen;      /* host:port */
+    char *listen_unix;
+    unsigned int connect_timeout_ms;
+    unsigned int timeout_ms;
+    unsigned int retries;
+    unsigned int threads;
+    unsigned int unix_mode;
+};
+
+struct xconf *xconf_new(void);
+void xconf_free(struct xconf *c);
+enum mp_err xconf_load(struct xconf *c, const char *path, struct mp_errmsg *e);
+/* Sets one key as the config file would (flags use it too). */
+enum mp_err xconf_set(struct xconf *c, const char *key, const char *value, struct mp_errmsg *e);
+/* Checks the combination: URLs present and acceptable, something to listen on if serve. */
+enum mp_err xconf_check(const struct xconf *c, int serve, struct mp_errmsg *e);
+/* True for http(s) URLs whose host is 127.0.0.0/8, ::1 or localhost. */
+int xconf_url_loopback(const char *url);
+
+#endif
