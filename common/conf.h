@@ -19,8 +19,8 @@
 #define MP_CONF_MAX_LINE 4096
 
 /* section and name are "" before the first [section] header. */
-typedef enum mp_err (*mp_conf_cb)(void *arg, const char *section, const char *name,
-    const char *key, const char *value, struct mp_errmsg *e);
+typedef enum mp_err (*mp_conf_cb)(void *arg, const char *section, const char *name, const char *key,
+    const char *value, struct mp_errmsg *e);
 
 enum mp_err mp_conf_parse_file(const char *path, mp_conf_cb cb, void *arg, struct mp_errmsg *e);
 enum mp_err mp_conf_parse_text(const char *text, size_t len, const char *label, mp_conf_cb cb,

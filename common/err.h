@@ -9,15 +9,15 @@
 enum mp_err {
     MP_OK = 0,
     MP_ERR_NOMEM = -1,
-    MP_ERR_INVALID = -2,  /* bad argument or malformed input */
-    MP_ERR_TOOBIG = -3,   /* input or output over its ceiling */
+    MP_ERR_INVALID = -2, /* bad argument or malformed input */
+    MP_ERR_TOOBIG = -3, /* input or output over its ceiling */
     MP_ERR_IO = -4,
     MP_ERR_PARSE = -5,
-    MP_ERR_PERM = -6,     /* unsafe permissions or ownership */
+    MP_ERR_PERM = -6, /* unsafe permissions or ownership */
     MP_ERR_NOTFOUND = -7,
-    MP_ERR_CRYPTO = -8,   /* OpenSSL failure or signature check failed */
-    MP_ERR_HSM = -9,      /* the PKCS#11 layer failed; detail in the message */
-    MP_ERR_POLICY = -10,  /* a request the configuration does not allow */
+    MP_ERR_CRYPTO = -8, /* OpenSSL failure or signature check failed */
+    MP_ERR_HSM = -9, /* the PKCS#11 layer failed; detail in the message */
+    MP_ERR_POLICY = -10, /* a request the configuration does not allow */
 };
 
 const char *mp_strerror(enum mp_err err);

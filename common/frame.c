@@ -120,8 +120,8 @@ take_field(struct frame_msg *m, const struct tag_slot *s, const unsigned char *v
         return mp_errf(e, MP_ERR_PARSE, "field %d repeated", (int)s->tag);
     *seen |= 1u << s->tag;
     if (n == 0 || n >= s->size)
-        return mp_errf(e, MP_ERR_PARSE, "field %d has length %zu (1..%zu allowed)", (int)s->tag,
-            n, s->size - 1);
+        return mp_errf(e, MP_ERR_PARSE, "field %d has length %zu (1..%zu allowed)", (int)s->tag, n,
+            s->size - 1);
     if (memchr(v, '\0', n) != NULL)
         return mp_errf(e, MP_ERR_PARSE, "field %d contains a NUL byte", (int)s->tag);
     memcpy(dst, v, n);

@@ -49,7 +49,7 @@ enum frame_tag {
 /* Error codes carried in ERROR frames. */
 enum frame_code {
     FCODE_BAD_REQUEST = 1,
-    FCODE_REFUSED = 2,         /* outside the caller's profile */
+    FCODE_REFUSED = 2, /* outside the caller's profile */
     FCODE_HSM_UNAVAILABLE = 3, /* token gone, session lost, busy */
     FCODE_AUDIT_UNAVAILABLE = 4,
     FCODE_INTERNAL = 5,

@@ -36,8 +36,8 @@ secret_check_stat(int fd, const char *path, struct mp_errmsg *e)
         return mp_errf(e, MP_ERR_PERM, "PIN file %s is not a regular file", path);
     if ((st.st_mode & 077) != 0)
         return mp_errf(e, MP_ERR_PERM,
-            "PIN file %s has mode %04o: group and others must have no access (chmod 600)",
-            path, (unsigned int)(st.st_mode & 07777));
+            "PIN file %s has mode %04o: group and others must have no access (chmod 600)", path,
+            (unsigned int)(st.st_mode & 07777));
     if (st.st_uid != geteuid() && st.st_uid != 0)
         return mp_errf(e, MP_ERR_PERM, "PIN file %s is owned by uid %u, not by uid %u or root",
             path, (unsigned int)st.st_uid, (unsigned int)geteuid());
@@ -89,8 +89,7 @@ mp_secret_read_file(const char *path, struct mp_secret **out, struct mp_errmsg *
     /* Best effort: mlock fails without CAP_IPC_LOCK beyond RLIMIT_MEMLOCK; the wipe still runs. */
     s->locked = mlock(s, sizeof(*s)) == 0;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        r = mp_errf(e, MP_ERR_IO, "PIN file %s: %s", path,
-            strerror(errno));
+        r = mp_errf(e, MP_ERR_IO, "PIN file %s: %s", path, strerror(errno));
         goto out;
     }
     if ((r = secret_check_stat(fd, path, e)) != MP_OK)

@@ -72,15 +72,14 @@ send_json(struct api *a, struct MHD_Connection *c, const char *route, unsigned i
 static enum MHD_Result
 send_error(struct api *a, struct MHD_Connection *c, const char *route, const struct xerr *err)
 {
-    json_t *j = json_pack("{s:s, s:s}", "error", err->error, "error_description",
-        err->description);
+    json_t *j = json_pack("{s:s, s:s}", "error", err->error, "error_description", err->description);
 
     if (j != NULL && err->uri[0] != '\0')
         json_object_set_new(j, "error_uri", json_string(err->uri));
     if (j != NULL && err->code[0] != '\0')
         json_object_set_new(j, "mp_code", json_string(err->code));
-    return send_json(a, c, route, err->status >= 400 && err->status < 600 ? (unsigned)err->status
-                                                                          : 502, j);
+    return send_json(a, c, route,
+        err->status >= 400 && err->status < 600 ? (unsigned)err->status : 502, j);
 }
 
 static enum MHD_Result
@@ -121,8 +120,8 @@ token_route(struct api *a, struct MHD_Connection *c, int altinn)
                : cache_maskinporten(a->x->cache, &qc.q, &t, &err);
     if (r != MP_OK)
         return send_error(a, c, route, &err);
-    j = json_pack("{s:s, s:s, s:I}", "access_token", t.value, "token_type", "Bearer",
-        "expires_in", (json_int_t)(t.exp - time(NULL)));
+    j = json_pack("{s:s, s:s, s:I}", "access_token", t.value, "token_type", "Bearer", "expires_in",
+        (json_int_t)(t.exp - time(NULL)));
     if (j != NULL && !altinn)
         json_object_set_new(j, "scope", json_string(t.scope[0] ? t.scope : qc.q.scope));
     xtok_clear(&t);
@@ -135,7 +134,10 @@ readyz(struct api *a, struct MHD_Connection *c)
     int signer = fetch_signer_alive(&a->x->fetcher);
     int up = metrics_upstream_state(a->x->metrics);
     json_t *j = json_pack("{s:b, s:s, s:s}", "ready", signer && up != 0, "signer",
-        signer ? "up" : "unreachable", "upstream", up < 0 ? "unknown" : up ? "ok" : "failing");
+        signer ? "up" : "unreachable", "upstream",
+        up < 0   ? "unknown"
+            : up ? "ok"
+                 : "failing");
 
     return send_json(a, c, "readyz", signer && up != 0 ? MHD_HTTP_OK : 503, j);
 }
@@ -222,7 +224,8 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, struct 
     }
     return mp_errf(e, MP_ERR_INVALID,
         "listen %s: only loopback addresses (tokens are bearer credentials; use a Unix socket "
-        "or a reverse proxy for anything else)", s);
+        "or a reverse proxy for anything else)",
+        s);
 }
 
 /* Either a socket address to bind (sa) or an already listening socket (fd). */
@@ -239,8 +242,8 @@ daemon_start(struct api *a, unsigned int flags, const struct sockaddr_storage *s
             (size_t)(64 * 1024), MHD_OPTION_END);
     return MHD_start_daemon(flag_all, 0, NULL, NULL, on_request, a, MHD_OPTION_LISTEN_SOCKET,
         (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_END);
 }
 
 static enum mp_err
@@ -257,8 +260,8 @@ start_tcp(struct api *a, struct mp_errmsg *e)
     if (a->tcp == NULL)
         return mp_errf(e, MP_ERR_IO, "cannot listen on %s", a->x->conf->listen);
     info = MHD_get_daemon_info(a->tcp, MHD_DAEMON_INFO_BIND_PORT);
-    mp_info("listening on http://%s%s%u", ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1",
-        ":", info != NULL ? (unsigned int)info->port : 0);
+    mp_info("listening on http://%s%s%u", ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1", ":",
+        info != NULL ? (unsigned int)info->port : 0);
     return MP_OK;
 }
 

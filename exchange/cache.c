@@ -14,7 +14,7 @@ static const char *const kind_name[2] = {"maskinporten", "altinn"};
 
 struct slot {
     struct xtok tok;
-    int fetching;   /* a caller is fetching a token nobody may use yet */
+    int fetching; /* a caller is fetching a token nobody may use yet */
     int refreshing; /* a background refresh of a still usable token */
     unsigned long gen;
     int last_failed;
@@ -47,8 +47,8 @@ struct bg_arg {
     enum kind k;
 };
 
-static enum mp_err slot_get(struct cache *c, const struct xreq *q, enum kind k,
-    struct xtok *out, struct xerr *err);
+static enum mp_err slot_get(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out,
+    struct xerr *err);
 
 struct cache *
 cache_new(struct fetcher *f, struct metrics *m)
@@ -194,8 +194,7 @@ fetch_alt(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *
 }
 
 static enum mp_err
-fetch_kind(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out,
-    struct xerr *err)
+fetch_kind(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out, struct xerr *err)
 {
     enum mp_err r = k == K_MP ? fetch_maskinporten(c->f, q, out, err) : fetch_alt(c, q, out, err);
 

@@ -19,8 +19,7 @@ void cache_free(struct cache *c);
 enum mp_err cache_maskinporten(struct cache *c, const struct xreq *q, struct xtok *out,
     struct xerr *err);
 /* A copy of the Altinn token for q. */
-enum mp_err cache_altinn(struct cache *c, const struct xreq *q, struct xtok *out,
-    struct xerr *err);
+enum mp_err cache_altinn(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *err);
 /* Appends seconds-to-expiry gauges of the cached tokens. */
 enum mp_err cache_render(struct cache *c, struct mp_buf *out);
 

@@ -73,14 +73,13 @@ serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
 
     if (upstream_global_init() != MP_OK || (x->metrics = metrics_new()) == NULL ||
         fetcher_init(&x->fetcher, x->conf, x->metrics, e) != MP_OK ||
-        (x->cache = cache_new(&x->fetcher, x->metrics)) == NULL ||
-        api_start(x, &a, e) != MP_OK) {
+        (x->cache = cache_new(&x->fetcher, x->metrics)) == NULL || api_start(x, &a, e) != MP_OK) {
         if (e->text[0] == '\0')
             mp_errf(e, MP_ERR_NOMEM, "out of memory");
         return 1;
     }
-    mp_info("tokens from %s and %s, grants from %s", x->fetcher.token_url,
-        x->fetcher.altinn_url, x->conf->signer_socket);
+    mp_info("tokens from %s and %s, grants from %s", x->fetcher.token_url, x->fetcher.altinn_url,
+        x->conf->signer_socket);
     while (sigwait(set, &sig) != 0)
         ;
     mp_info("signal %d: stopping", sig);

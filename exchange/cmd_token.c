@@ -134,7 +134,9 @@ xcmd_token(int argc, char **argv)
     }
     rc = 1;
     mp_buf_putf(url, "%s/v1/%s?%s",
-        f.url != NULL ? f.url : f.socket != NULL ? "http://localhost" : "http://127.0.0.1:8471",
+        f.url != NULL          ? f.url
+            : f.socket != NULL ? "http://localhost"
+                               : "http://127.0.0.1:8471",
         f.altinn ? "altinn" : "maskinporten", mp_buf_str(f.query));
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL)
         goto out;

@@ -47,8 +47,9 @@ fetcher_init(struct fetcher *f, const struct xconf *c, struct metrics *m, struct
     if (n + 8 > sizeof(f->token_url) || a + 64 > sizeof(f->altinn_url))
         return mp_errf(e, MP_ERR_INVALID, "upstream URL too long");
     snprintf(f->token_url, sizeof(f->token_url), "%s%stoken", mp, mp[n - 1] == '/' ? "" : "/");
-    snprintf(f->altinn_url, sizeof(f->altinn_url), "%.*s/authentication/api/v1/exchange/maskinporten",
-        (int)(alt[a - 1] == '/' ? a - 1 : a), alt);
+    snprintf(f->altinn_url, sizeof(f->altinn_url),
+        "%.*s/authentication/api/v1/exchange/maskinporten", (int)(alt[a - 1] == '/' ? a - 1 : a),
+        alt);
     return MP_OK;
 }
 
@@ -73,8 +74,7 @@ signer_code(const struct frame_msg *m)
 
 /* One grant from the signer for this request. */
 static enum mp_err
-signer_grant(struct fetcher *f, const struct xreq *q, char *jws, size_t jwslen,
-    struct xerr *err)
+signer_grant(struct fetcher *f, const struct xreq *q, char *jws, size_t jwslen, struct xerr *err)
 {
     struct frame_msg *req = calloc(1, sizeof(*req)), *resp = calloc(1, sizeof(*resp));
     struct mp_errmsg e = {{0}};
@@ -103,8 +103,9 @@ signer_grant(struct fetcher *f, const struct xreq *q, char *jws, size_t jwslen,
     }
     if (resp->type != FRAME_JWS) {
         r = MP_ERR_POLICY;
-        xerr_set(err, signer_code(resp) == FCODE_REFUSED || signer_code(resp) == FCODE_BAD_REQUEST
-                ? 403 : 503,
+        xerr_set(err,
+            signer_code(resp) == FCODE_REFUSED || signer_code(resp) == FCODE_BAD_REQUEST ? 403
+                                                                                         : 503,
             signer_code(resp) == FCODE_REFUSED ? "access_denied" : "temporarily_unavailable",
             "signer: %s", resp->message);
         goto out;
@@ -184,8 +185,9 @@ token_once(struct fetcher *f, const char *jws, struct xtok *out, struct xerr *er
 
     memset(&r, 0, sizeof(r));
     if (form == NULL || tok == NULL ||
-        mp_buf_puts(form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
-                          "&assertion=") != MP_OK ||
+        mp_buf_puts(form,
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
+            "&assertion=") != MP_OK ||
         up_form_escape(jws, form) != MP_OK) {
         xerr_set(err, 503, "temporarily_unavailable", "out of memory");
         goto out;
@@ -245,7 +247,8 @@ fetch_maskinporten(struct fetcher *f, const struct xreq *q, struct xtok *out, st
         explicit_bzero(jws, FRAME_MAX);
         if (rc == MP_ERR_POLICY && clock_complaint(err) && !clock_retry++) {
             mp_warn("Maskinporten rejected the grant's time (%s): check this host's clock "
-                    "(NTP); retrying once with a fresh grant", err->code[0] ? err->code : "iat");
+                    "(NTP); retrying once with a fresh grant",
+                err->code[0] ? err->code : "iat");
             continue;
         }
         if (rc != MP_ERR_IO || attempt >= f->conf->retries)
@@ -295,8 +298,7 @@ fetch_altinn(struct fetcher *f, const char *mp_token, struct xtok *out, struct x
         rc = MP_ERR_POLICY;
         goto out;
     }
-    if ((rc = mpresp_altinn(mp_buf_str(r.body), mp_buf_len(r.body), tok, TOKEN_MAX, &e)) !=
-            MP_OK ||
+    if ((rc = mpresp_altinn(mp_buf_str(r.body), mp_buf_len(r.body), tok, TOKEN_MAX, &e)) != MP_OK ||
         (rc = mpresp_jwt_exp(tok, &exp)) != MP_OK) {
         xerr_set(err, 502, "server_error", "%s", e.text[0] ? e.text : "Altinn token has no exp");
         metrics_upstream_error(f->m, "exchange", "bad_body");

@@ -119,7 +119,8 @@ skew_update(struct metrics *m, time_t date)
     if (fabs(m->skew) > 5 && now - m->skew_warned >= 60) {
         m->skew_warned = now;
         mp_warn("this host's clock is %.0f s %s the upstream's Date header: grants may be "
-                "rejected (MP-130); check NTP", fabs(m->skew), m->skew > 0 ? "ahead of" : "behind");
+                "rejected (MP-130); check NTP",
+            fabs(m->skew), m->skew > 0 ? "ahead of" : "behind");
     }
 }
 
@@ -207,8 +208,7 @@ render_counters(struct mp_buf *o, const char *name, const char *help, const char
     enum mp_err r = mp_buf_putf(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
 
     for (i = 0; i < n && r == MP_OK; i++)
-        r = mp_buf_putf(o, "%s{%s=\"%s\",%s=\"%s\"} %llu\n", name, la, c[i].a, lb, c[i].b,
-            c[i].n);
+        r = mp_buf_putf(o, "%s{%s=\"%s\",%s=\"%s\"} %llu\n", name, la, c[i].a, lb, c[i].b, c[i].n);
     return r;
 }
 
@@ -222,8 +222,8 @@ metrics_render(struct metrics *m, struct mp_buf *o)
     r = render_counters(o, "mp_exchange_requests_total", "HTTP requests by route and status",
         "route", "status", m->req, m->nreq);
     if (r == MP_OK)
-        r = render_counters(o, "mp_exchange_cache_total", "token cache lookups", "kind",
-            "result", m->cache, m->ncache);
+        r = render_counters(o, "mp_exchange_cache_total", "token cache lookups", "kind", "result",
+            m->cache, m->ncache);
     if (r == MP_OK)
         r = render_counters(o, "mp_exchange_upstream_errors_total",
             "upstream errors by target and code (MP code, HTTP class or transport)", "target",

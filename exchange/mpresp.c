@@ -47,7 +47,7 @@ jwt_shaped(const char *s)
         if (*s == '.')
             dots++;
         else if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-                       (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+                     (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
             return 0;
     }
     return dots == 2;
@@ -134,8 +134,7 @@ mpresp_error(const char *body, size_t len, struct mp_error *out)
     if (j == NULL)
         return r;
     if (get_str(j, "error", out->error, sizeof(out->error), 1) == MP_OK &&
-        get_str(j, "error_description", out->description, sizeof(out->description), 0) ==
-            MP_OK &&
+        get_str(j, "error_description", out->description, sizeof(out->description), 0) == MP_OK &&
         get_str(j, "error_uri", out->uri, sizeof(out->uri), 0) == MP_OK) {
         take_code(out);
         take_trace(out);

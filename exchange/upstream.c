@@ -73,7 +73,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
     line[len] = '\0';
     line[strcspn(line, "\r\n")] = '\0';
     if (strncasecmp(line, "Content-Type:", 13) == 0)
-        snprintf(r->content_type, sizeof(r->content_type), "%s", line + 13 + strspn(line + 13, " "));
+        snprintf(r->content_type, sizeof(r->content_type), "%s",
+            line + 13 + strspn(line + 13, " "));
     else if (strncasecmp(line, "Date:", 5) == 0) {
         memset(&tm, 0, sizeof(tm));
         if (strptime(line + 5 + strspn(line + 5, " "), "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL)
@@ -112,8 +113,7 @@ classify(CURLcode cc)
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-        return UP_CONNECT;
+    case CURLE_SSL_CACERT_BADFILE: return UP_CONNECT;
     case CURLE_FILESIZE_EXCEEDED: return UP_TOOBIG;
     default: return UP_OTHER;
     }

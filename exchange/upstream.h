@@ -20,9 +20,9 @@ enum up_fail {
 
 struct up_resp {
     long status;
-    struct mp_buf *body;       /* owned; freed by up_resp_clear */
+    struct mp_buf *body; /* owned; freed by up_resp_clear */
     char content_type[128];
-    time_t date;               /* the Date header, 0 if absent */
+    time_t date; /* the Date header, 0 if absent */
     enum up_fail fail;
     double seconds;
 };

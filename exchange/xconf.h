@@ -21,7 +21,7 @@ struct xconf {
     char *altinn_url;
     char *ca_file;
     char *signer_socket;
-    char *listen;      /* host:port */
+    char *listen; /* host:port */
     char *listen_unix;
     unsigned int connect_timeout_ms;
     unsigned int timeout_ms;

@@ -35,8 +35,7 @@ xreq_set(struct xreq *q, const char *key, const char *v, struct mp_errmsg *e)
         return copy(q->profile, sizeof(q->profile), v, "profile", e);
     if (strcmp(key, "resource") == 0) {
         if (q->nresources >= XREQ_MAX_RESOURCES)
-            return mp_errf(e, MP_ERR_INVALID, "at most %d resource parameters",
-                XREQ_MAX_RESOURCES);
+            return mp_errf(e, MP_ERR_INVALID, "at most %d resource parameters", XREQ_MAX_RESOURCES);
         if (!printable(v) || strchr(v, ':') == NULL)
             return mp_errf(e, MP_ERR_INVALID, "resource must be an absolute URI");
         return copy(q->resources[q->nresources++], sizeof(q->resources[0]), v, "resource", e);

@@ -20,17 +20,17 @@
 enum hsm_err {
     HSM_OK = 0,
     HSM_ERR_NOMEM = -1,
-    HSM_ERR_MODULE = -2,       /* module cannot be loaded or initialised */
-    HSM_ERR_REQUEST = -3,      /* the token refused this request (mechanism, template, key) */
+    HSM_ERR_MODULE = -2, /* module cannot be loaded or initialised */
+    HSM_ERR_REQUEST = -3, /* the token refused this request (mechanism, template, key) */
     HSM_ERR_SESSION_LOST = -4, /* reopen the session */
-    HSM_ERR_TOKEN_GONE = -5,   /* finalize, initialize, log in again */
-    HSM_ERR_PIN = -6,          /* wrong, locked or expired PIN: never log in again by yourself */
-    HSM_ERR_BUSY = -7,         /* too many sessions, operation active */
-    HSM_ERR_NOTFOUND = -8,     /* no such token, key or certificate */
-    HSM_ERR_AMBIGUOUS = -9,    /* the URI matches more than one token or object */
+    HSM_ERR_TOKEN_GONE = -5, /* finalize, initialize, log in again */
+    HSM_ERR_PIN = -6, /* wrong, locked or expired PIN: never log in again by yourself */
+    HSM_ERR_BUSY = -7, /* too many sessions, operation active */
+    HSM_ERR_NOTFOUND = -8, /* no such token, key or certificate */
+    HSM_ERR_AMBIGUOUS = -9, /* the URI matches more than one token or object */
     HSM_ERR_KEY_REFUSED = -10, /* exportable, not RSA, too small, not a signing key */
-    HSM_ERR_URI = -11,         /* malformed or unacceptable PKCS#11 URI */
-    HSM_ERR_FAILED = -12,      /* anything else */
+    HSM_ERR_URI = -11, /* malformed or unacceptable PKCS#11 URI */
+    HSM_ERR_FAILED = -12, /* anything else */
 };
 
 const char *hsm_strerror(enum hsm_err err);
@@ -58,8 +58,8 @@ void hsm_module_free(struct hsm_module *m);
 /* Finds the one token the RFC 7512 URI names (token/manufacturer/serial/model/slot-id) and
  * opens an anchor session (read/write when rw). A URI carrying pin-value is refused: PINs come
  * from files. */
-enum hsm_err hsm_token_open(struct hsm_module *m, const char *uri, bool rw,
-    struct hsm_token **out, struct mp_errmsg *e);
+enum hsm_err hsm_token_open(struct hsm_module *m, const char *uri, bool rw, struct hsm_token **out,
+    struct mp_errmsg *e);
 void hsm_token_free(struct hsm_token *t);
 const char *hsm_token_label(const struct hsm_token *t);
 const char *hsm_token_serial(const struct hsm_token *t);
@@ -67,8 +67,7 @@ const char *hsm_token_serial(const struct hsm_token *t);
 /* Logs the user in once. Before calling C_Login it checks the token's flags and the PIN
  * length range, so a locked, final-try or malformed PIN never costs a try. A wrong PIN is
  * HSM_ERR_PIN and is not retried. */
-enum hsm_err hsm_token_login(struct hsm_token *t, const struct mp_secret *pin,
-    struct mp_errmsg *e);
+enum hsm_err hsm_token_login(struct hsm_token *t, const struct mp_secret *pin, struct mp_errmsg *e);
 
 /* The one private key the URI names (object/id attributes; type must be private if given). */
 enum hsm_err hsm_key_find(struct hsm_token *t, const char *uri, struct hsm_key **out,
@@ -116,8 +115,8 @@ enum hsm_err hsm_keygen_rsa(struct hsm_token *t, const char *label, const unsign
     size_t idlen, unsigned int bits, struct mp_errmsg *e);
 /* Stores a certificate object (public, token) next to the key with this id. Refuses a
  * certificate whose exact bytes are already stored. Needs an rw token. */
-enum hsm_err hsm_cert_store(struct hsm_token *t, X509 *cert, const unsigned char *id,
-    size_t idlen, const char *label, struct mp_errmsg *e);
+enum hsm_err hsm_cert_store(struct hsm_token *t, X509 *cert, const unsigned char *id, size_t idlen,
+    const char *label, struct mp_errmsg *e);
 
 /* Initialises the first uninitialised token of the module with this label and SO PIN, then
  * sets its user PIN. Refuses if a token with the label exists. For developer and CI tokens

@@ -65,8 +65,8 @@ CK_RV p11_C_GetMechanismList(struct hsm_module *m, CK_SLOT_ID slot, CK_MECHANISM
 CK_RV p11_C_OpenSession(struct hsm_module *m, CK_SLOT_ID slot, CK_FLAGS flags,
     CK_SESSION_HANDLE_PTR s);
 CK_RV p11_C_CloseSession(struct hsm_module *m, CK_SESSION_HANDLE s);
-CK_RV p11_C_Login(struct hsm_module *m, CK_SESSION_HANDLE s, CK_USER_TYPE user,
-    CK_UTF8CHAR_PTR pin, CK_ULONG len);
+CK_RV p11_C_Login(struct hsm_module *m, CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+    CK_ULONG len);
 CK_RV p11_C_FindObjectsInit(struct hsm_module *m, CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR tmpl,
     CK_ULONG n);
 CK_RV p11_C_FindObjects(struct hsm_module *m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR objs,
@@ -81,8 +81,8 @@ CK_RV p11_C_Sign(struct hsm_module *m, CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK
 CK_RV p11_C_GenerateKeyPair(struct hsm_module *m, CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech,
     CK_ATTRIBUTE_PTR pub, CK_ULONG npub, CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
     CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv);
-CK_RV p11_C_InitToken(struct hsm_module *m, CK_SLOT_ID slot, CK_UTF8CHAR_PTR so_pin,
-    CK_ULONG len, CK_UTF8CHAR_PTR label);
+CK_RV p11_C_InitToken(struct hsm_module *m, CK_SLOT_ID slot, CK_UTF8CHAR_PTR so_pin, CK_ULONG len,
+    CK_UTF8CHAR_PTR label);
 CK_RV p11_C_InitPIN(struct hsm_module *m, CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR pin, CK_ULONG len);
 CK_RV p11_C_Logout(struct hsm_module *m, CK_SESSION_HANDLE s);
 CK_RV p11_C_CreateObject(struct hsm_module *m, CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR tmpl,

@@ -15,12 +15,12 @@ p11_trace(const char *fn, CK_RV rv)
 }
 
 /* Expands to a wrapper body; PARAMS/ARGS keep the prototype and the call in one place. */
-#define P11_WRAP(NAME, PARAMS, ARGS)                                                          \
-    CK_RV p11_##NAME PARAMS                                                                   \
-    {                                                                                         \
-        if (m->fl == NULL || m->fl->NAME == NULL)                                             \
-            return p11_trace(#NAME, CKR_FUNCTION_NOT_SUPPORTED);                              \
-        return p11_trace(#NAME, m->fl->NAME ARGS);                                            \
+#define P11_WRAP(NAME, PARAMS, ARGS)                             \
+    CK_RV p11_##NAME PARAMS                                      \
+    {                                                            \
+        if (m->fl == NULL || m->fl->NAME == NULL)                \
+            return p11_trace(#NAME, CKR_FUNCTION_NOT_SUPPORTED); \
+        return p11_trace(#NAME, m->fl->NAME ARGS);               \
     }
 
 P11_WRAP(C_Initialize, (struct hsm_module * m, CK_VOID_PTR args), (args))
@@ -42,8 +42,7 @@ P11_WRAP(C_Login,
         CK_ULONG len),
     (s, user, pin, len))
 P11_WRAP(C_FindObjectsInit,
-    (struct hsm_module * m, CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n),
-    (s, tmpl, n))
+    (struct hsm_module * m, CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n), (s, tmpl, n))
 P11_WRAP(C_FindObjects,
     (struct hsm_module * m, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR objs, CK_ULONG max,
         CK_ULONG_PTR count),
@@ -57,8 +56,8 @@ P11_WRAP(C_SignInit,
     (struct hsm_module * m, CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key),
     (s, mech, key))
 P11_WRAP(C_Sign,
-    (struct hsm_module * m, CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len,
-        CK_BYTE_PTR sig, CK_ULONG_PTR siglen),
+    (struct hsm_module * m, CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
+        CK_ULONG_PTR siglen),
     (s, data, len, sig, siglen))
 P11_WRAP(C_GenerateKeyPair,
     (struct hsm_module * m, CK_SESSION_HANDLE s, CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pub,
@@ -81,33 +80,27 @@ enum hsm_err
 p11_classify(CK_RV rv)
 {
     switch (rv) {
-    case CKR_OK:
-        return HSM_OK;
-    case CKR_HOST_MEMORY:
-        return HSM_ERR_NOMEM;
+    case CKR_OK: return HSM_OK;
+    case CKR_HOST_MEMORY: return HSM_ERR_NOMEM;
     case CKR_SESSION_HANDLE_INVALID:
     case CKR_SESSION_CLOSED:
-    case CKR_USER_NOT_LOGGED_IN:
-        return HSM_ERR_SESSION_LOST;
+    case CKR_USER_NOT_LOGGED_IN: return HSM_ERR_SESSION_LOST;
     case CKR_DEVICE_ERROR:
     case CKR_DEVICE_REMOVED:
     case CKR_TOKEN_NOT_PRESENT:
     case CKR_TOKEN_NOT_RECOGNIZED:
     case CKR_GENERAL_ERROR:
     case CKR_CRYPTOKI_NOT_INITIALIZED:
-    case CKR_SLOT_ID_INVALID:
-        return HSM_ERR_TOKEN_GONE;
+    case CKR_SLOT_ID_INVALID: return HSM_ERR_TOKEN_GONE;
     case CKR_PIN_INCORRECT:
     case CKR_PIN_LOCKED:
     case CKR_PIN_EXPIRED:
     case CKR_PIN_INVALID:
     case CKR_PIN_LEN_RANGE:
-    case CKR_USER_PIN_NOT_INITIALIZED:
-        return HSM_ERR_PIN;
+    case CKR_USER_PIN_NOT_INITIALIZED: return HSM_ERR_PIN;
     case CKR_SESSION_COUNT:
     case CKR_OPERATION_ACTIVE:
-    case CKR_DEVICE_MEMORY:
-        return HSM_ERR_BUSY;
+    case CKR_DEVICE_MEMORY: return HSM_ERR_BUSY;
     case CKR_MECHANISM_INVALID:
     case CKR_MECHANISM_PARAM_INVALID:
     case CKR_KEY_TYPE_INCONSISTENT:
@@ -122,45 +115,83 @@ p11_classify(CK_RV rv)
     case CKR_DATA_LEN_RANGE:
     case CKR_FUNCTION_NOT_SUPPORTED:
     case CKR_TOKEN_WRITE_PROTECTED:
-    case CKR_SESSION_READ_ONLY:
-        return HSM_ERR_REQUEST;
-    default:
-        return HSM_ERR_FAILED;
+    case CKR_SESSION_READ_ONLY: return HSM_ERR_REQUEST;
+    default: return HSM_ERR_FAILED;
     }
 }
+
+static const struct {
+    CK_RV rv;
+    const char *name;
+} rv_names[] = {
+    {CKR_OK, "CKR_OK"},
+    {CKR_CANCEL, "CKR_CANCEL"},
+    {CKR_HOST_MEMORY, "CKR_HOST_MEMORY"},
+    {CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID"},
+    {CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR"},
+    {CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED"},
+    {CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD"},
+    {CKR_CANT_LOCK, "CKR_CANT_LOCK"},
+    {CKR_ATTRIBUTE_READ_ONLY, "CKR_ATTRIBUTE_READ_ONLY"},
+    {CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE"},
+    {CKR_ATTRIBUTE_TYPE_INVALID, "CKR_ATTRIBUTE_TYPE_INVALID"},
+    {CKR_ATTRIBUTE_VALUE_INVALID, "CKR_ATTRIBUTE_VALUE_INVALID"},
+    {CKR_DATA_INVALID, "CKR_DATA_INVALID"},
+    {CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE"},
+    {CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR"},
+    {CKR_DEVICE_MEMORY, "CKR_DEVICE_MEMORY"},
+    {CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED"},
+    {CKR_FUNCTION_CANCELED, "CKR_FUNCTION_CANCELED"},
+    {CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED"},
+    {CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID"},
+    {CKR_KEY_SIZE_RANGE, "CKR_KEY_SIZE_RANGE"},
+    {CKR_KEY_TYPE_INCONSISTENT, "CKR_KEY_TYPE_INCONSISTENT"},
+    {CKR_KEY_FUNCTION_NOT_PERMITTED, "CKR_KEY_FUNCTION_NOT_PERMITTED"},
+    {CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID"},
+    {CKR_MECHANISM_PARAM_INVALID, "CKR_MECHANISM_PARAM_INVALID"},
+    {CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID"},
+    {CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE"},
+    {CKR_OPERATION_NOT_INITIALIZED, "CKR_OPERATION_NOT_INITIALIZED"},
+    {CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT"},
+    {CKR_PIN_INVALID, "CKR_PIN_INVALID"},
+    {CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE"},
+    {CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED"},
+    {CKR_PIN_LOCKED, "CKR_PIN_LOCKED"},
+    {CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED"},
+    {CKR_SESSION_COUNT, "CKR_SESSION_COUNT"},
+    {CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID"},
+    {CKR_SESSION_READ_ONLY, "CKR_SESSION_READ_ONLY"},
+    {CKR_SESSION_EXISTS, "CKR_SESSION_EXISTS"},
+    {CKR_TEMPLATE_INCOMPLETE, "CKR_TEMPLATE_INCOMPLETE"},
+    {CKR_TEMPLATE_INCONSISTENT, "CKR_TEMPLATE_INCONSISTENT"},
+    {CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT"},
+    {CKR_TOKEN_NOT_RECOGNIZED, "CKR_TOKEN_NOT_RECOGNIZED"},
+    {CKR_TOKEN_WRITE_PROTECTED, "CKR_TOKEN_WRITE_PROTECTED"},
+    {CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN"},
+    {CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN"},
+    {CKR_USER_PIN_NOT_INITIALIZED, "CKR_USER_PIN_NOT_INITIALIZED"},
+    {CKR_USER_TYPE_INVALID, "CKR_USER_TYPE_INVALID"},
+    {CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL"},
+    {CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED"},
+    {CKR_CRYPTOKI_ALREADY_INITIALIZED, "CKR_CRYPTOKI_ALREADY_INITIALIZED"},
+};
 
 const char *
 p11_rv_name(CK_RV rv)
 {
-    switch (rv) {
-#define RV(x) case x: return #x;
-    RV(CKR_OK) RV(CKR_CANCEL) RV(CKR_HOST_MEMORY) RV(CKR_SLOT_ID_INVALID)
-    RV(CKR_GENERAL_ERROR) RV(CKR_FUNCTION_FAILED) RV(CKR_ARGUMENTS_BAD) RV(CKR_CANT_LOCK)
-    RV(CKR_ATTRIBUTE_READ_ONLY) RV(CKR_ATTRIBUTE_SENSITIVE) RV(CKR_ATTRIBUTE_TYPE_INVALID)
-    RV(CKR_ATTRIBUTE_VALUE_INVALID) RV(CKR_DATA_INVALID) RV(CKR_DATA_LEN_RANGE)
-    RV(CKR_DEVICE_ERROR) RV(CKR_DEVICE_MEMORY) RV(CKR_DEVICE_REMOVED)
-    RV(CKR_FUNCTION_CANCELED) RV(CKR_FUNCTION_NOT_SUPPORTED) RV(CKR_KEY_HANDLE_INVALID)
-    RV(CKR_KEY_SIZE_RANGE) RV(CKR_KEY_TYPE_INCONSISTENT) RV(CKR_KEY_FUNCTION_NOT_PERMITTED)
-    RV(CKR_MECHANISM_INVALID) RV(CKR_MECHANISM_PARAM_INVALID) RV(CKR_OBJECT_HANDLE_INVALID)
-    RV(CKR_OPERATION_ACTIVE) RV(CKR_OPERATION_NOT_INITIALIZED) RV(CKR_PIN_INCORRECT)
-    RV(CKR_PIN_INVALID) RV(CKR_PIN_LEN_RANGE) RV(CKR_PIN_EXPIRED) RV(CKR_PIN_LOCKED)
-    RV(CKR_SESSION_CLOSED) RV(CKR_SESSION_COUNT) RV(CKR_SESSION_HANDLE_INVALID)
-    RV(CKR_SESSION_READ_ONLY) RV(CKR_SESSION_EXISTS) RV(CKR_TEMPLATE_INCOMPLETE)
-    RV(CKR_TEMPLATE_INCONSISTENT) RV(CKR_TOKEN_NOT_PRESENT) RV(CKR_TOKEN_NOT_RECOGNIZED)
-    RV(CKR_TOKEN_WRITE_PROTECTED) RV(CKR_USER_ALREADY_LOGGED_IN) RV(CKR_USER_NOT_LOGGED_IN)
-    RV(CKR_USER_PIN_NOT_INITIALIZED) RV(CKR_USER_TYPE_INVALID) RV(CKR_BUFFER_TOO_SMALL)
-    RV(CKR_CRYPTOKI_NOT_INITIALIZED) RV(CKR_CRYPTOKI_ALREADY_INITIALIZED)
-#undef RV
-    default:
-        return rv >= CKR_VENDOR_DEFINED ? "CKR_VENDOR_DEFINED" : "CKR_(unnamed)";
-    }
+    size_t i;
+
+    for (i = 0; i < sizeof(rv_names) / sizeof(rv_names[0]); i++)
+        if (rv_names[i].rv == rv)
+            return rv_names[i].name;
+    return rv >= CKR_VENDOR_DEFINED ? "CKR_VENDOR_DEFINED" : "CKR_(unnamed)";
 }
 
 enum hsm_err
 p11_fail(struct mp_errmsg *e, const char *fn, CK_RV rv, const char *context)
 {
-    mp_errf(e, MP_ERR_HSM, "%s%s%s failed: %s (0x%lx)", context ? context : "",
-        context ? ": " : "", fn, p11_rv_name(rv), (unsigned long)rv);
+    mp_errf(e, MP_ERR_HSM, "%s%s%s failed: %s (0x%lx)", context ? context : "", context ? ": " : "",
+        fn, p11_rv_name(rv), (unsigned long)rv);
     return p11_classify(rv) == HSM_OK ? HSM_ERR_FAILED : p11_classify(rv);
 }
 

@@ -79,8 +79,8 @@ hsm_key_cert(const struct hsm_key *k, time_t now, X509 **out, struct mp_errmsg *
     if (best == NULL)
         return p11_errf(e, HSM_ERR_NOTFOUND,
             "no certificate on token %s has id %s and the public key of key %s (store one "
-            "with 'mp-signer key import-cert', or sign with --kid)", k->t->label, k->id_hex,
-            k->label);
+            "with 'mp-signer key import-cert', or sign with --kid)",
+            k->t->label, k->id_hex, k->label);
     *out = best;
     return HSM_OK;
 }

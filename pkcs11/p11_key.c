@@ -10,7 +10,7 @@
 #include "pkcs11/internal.h"
 
 #define MAX_MATCHES 16
-#define MAX_BIGNUM 1024  /* bytes: an 8192-bit modulus */
+#define MAX_BIGNUM 1024 /* bytes: an 8192-bit modulus */
 #define MAX_CERT (64 * 1024)
 
 static enum hsm_err
@@ -29,7 +29,8 @@ rsa_public_from(struct hsm_token *t, CK_OBJECT_HANDLE o, EVP_PKEY **out)
     if ((r = p11_get_attr_alloc(t, o, CKA_PUBLIC_EXPONENT, 16, &ev, &elen)) != HSM_OK)
         goto out;
     r = HSM_ERR_FAILED;
-    if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL || (be = BN_bin2bn(ev, (int)elen, NULL)) == NULL)
+    if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
+        (be = BN_bin2bn(ev, (int)elen, NULL)) == NULL)
         goto out;
     if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
         !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
@@ -199,8 +200,7 @@ hsm_key_check(const struct hsm_key *k, struct mp_errmsg *e)
             key_type_name(k->type));
     if (k->pub == NULL)
         return p11_errf(e, HSM_ERR_KEY_REFUSED,
-            "key %s: the token reveals neither CKA_MODULUS nor a matching public key",
-            k->label);
+            "key %s: the token reveals neither CKA_MODULUS nor a matching public key", k->label);
     if (k->bits < 2048)
         return p11_errf(e, HSM_ERR_KEY_REFUSED, "key %s is RSA-%u: at least 2048 bits needed",
             k->label, k->bits);
@@ -209,7 +209,8 @@ hsm_key_check(const struct hsm_key *k, struct mp_errmsg *e)
     if (k->always_auth == HSM_TRUE)
         return p11_errf(e, HSM_ERR_KEY_REFUSED,
             "key %s has CKA_ALWAYS_AUTHENTICATE true (a PIN per signature): not usable by an "
-            "unattended signer", k->label);
+            "unattended signer",
+            k->label);
     return HSM_OK;
 }
 
@@ -254,8 +255,8 @@ hsm_key_attr_summary(const struct hsm_key *k, char *out, size_t outlen)
 {
     snprintf(out, outlen,
         "sensitive=%s extractable=%s never_extractable=%s always_sensitive=%s local=%s",
-        tri(k->sensitive), tri(k->extractable), tri(k->never_extractable),
-        tri(k->always_sensitive), tri(k->local));
+        tri(k->sensitive), tri(k->extractable), tri(k->never_extractable), tri(k->always_sensitive),
+        tri(k->local));
 }
 
 enum hsm_err

@@ -41,18 +41,30 @@ hsm_keygen_rsa(struct hsm_token *t, const char *label, const unsigned char *id, 
     CK_VOID_PTR lbl = (CK_VOID_PTR)(uintptr_t)label, idp = (CK_VOID_PTR)(uintptr_t)id;
     CK_ULONG llen = (CK_ULONG)strlen(label), ilen = (CK_ULONG)idlen;
     CK_ATTRIBUTE pub[] = {
-        {CKA_CLASS, &pubc, sizeof(pubc)}, {CKA_KEY_TYPE, &rsa, sizeof(rsa)},
-        {CKA_TOKEN, &yes, sizeof(yes)}, {CKA_PRIVATE, &no, sizeof(no)},
-        {CKA_VERIFY, &yes, sizeof(yes)}, {CKA_ENCRYPT, &no, sizeof(no)},
-        {CKA_WRAP, &no, sizeof(no)}, {CKA_MODULUS_BITS, &mbits, sizeof(mbits)},
-        {CKA_PUBLIC_EXPONENT, f4, sizeof(f4)}, {CKA_LABEL, lbl, llen}, {CKA_ID, idp, ilen},
+        {CKA_CLASS, &pubc, sizeof(pubc)},
+        {CKA_KEY_TYPE, &rsa, sizeof(rsa)},
+        {CKA_TOKEN, &yes, sizeof(yes)},
+        {CKA_PRIVATE, &no, sizeof(no)},
+        {CKA_VERIFY, &yes, sizeof(yes)},
+        {CKA_ENCRYPT, &no, sizeof(no)},
+        {CKA_WRAP, &no, sizeof(no)},
+        {CKA_MODULUS_BITS, &mbits, sizeof(mbits)},
+        {CKA_PUBLIC_EXPONENT, f4, sizeof(f4)},
+        {CKA_LABEL, lbl, llen},
+        {CKA_ID, idp, ilen},
     };
     CK_ATTRIBUTE priv[] = {
-        {CKA_CLASS, &privc, sizeof(privc)}, {CKA_KEY_TYPE, &rsa, sizeof(rsa)},
-        {CKA_TOKEN, &yes, sizeof(yes)}, {CKA_PRIVATE, &yes, sizeof(yes)},
-        {CKA_SENSITIVE, &yes, sizeof(yes)}, {CKA_EXTRACTABLE, &no, sizeof(no)},
-        {CKA_SIGN, &yes, sizeof(yes)}, {CKA_DECRYPT, &no, sizeof(no)},
-        {CKA_UNWRAP, &no, sizeof(no)}, {CKA_LABEL, lbl, llen}, {CKA_ID, idp, ilen},
+        {CKA_CLASS, &privc, sizeof(privc)},
+        {CKA_KEY_TYPE, &rsa, sizeof(rsa)},
+        {CKA_TOKEN, &yes, sizeof(yes)},
+        {CKA_PRIVATE, &yes, sizeof(yes)},
+        {CKA_SENSITIVE, &yes, sizeof(yes)},
+        {CKA_EXTRACTABLE, &no, sizeof(no)},
+        {CKA_SIGN, &yes, sizeof(yes)},
+        {CKA_DECRYPT, &no, sizeof(no)},
+        {CKA_UNWRAP, &no, sizeof(no)},
+        {CKA_LABEL, lbl, llen},
+        {CKA_ID, idp, ilen},
     };
     CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
     CK_OBJECT_HANDLE hpub, hpriv;

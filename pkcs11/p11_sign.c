@@ -43,8 +43,8 @@ hash_desc(enum hsm_hash h)
 }
 
 static enum hsm_err
-sign_raw(const struct hsm_key *k, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mtype, const unsigned char *in, size_t inlen,
-    unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
+sign_raw(const struct hsm_key *k, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mtype,
+    const unsigned char *in, size_t inlen, unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
 {
     CK_MECHANISM mech = {mtype, NULL, 0};
     CK_ULONG slen = *siglen;
@@ -52,8 +52,7 @@ sign_raw(const struct hsm_key *k, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mtype, 
 
     if ((rv = p11_C_SignInit(k->t->m, s, &mech, k->h)) != CKR_OK)
         return p11_fail(e, "C_SignInit", rv, k->label);
-    rv = p11_C_Sign(k->t->m, s, (CK_BYTE_PTR)(uintptr_t)in, (CK_ULONG)inlen, sig,
-        &slen);
+    rv = p11_C_Sign(k->t->m, s, (CK_BYTE_PTR)(uintptr_t)in, (CK_ULONG)inlen, sig, &slen);
     if (rv != CKR_OK)
         return p11_fail(e, "C_Sign", rv, k->label);
     if (slen != (k->bits + 7) / 8)
@@ -118,8 +117,8 @@ hsm_sign(const struct hsm_key *k, enum hsm_hash hash, const void *data, size_t l
 }
 
 enum hsm_err
-hsm_sign_in(struct hsm_session *s, const struct hsm_key *k, enum hsm_hash hash,
-    const void *data, size_t len, unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
+hsm_sign_in(struct hsm_session *s, const struct hsm_key *k, enum hsm_hash hash, const void *data,
+    size_t len, unsigned char *sig, size_t *siglen, struct mp_errmsg *e)
 {
     if (s->t != k->t)
         return p11_errf(e, HSM_ERR_REQUEST, "session and key belong to different tokens");

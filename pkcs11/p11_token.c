@@ -184,16 +184,16 @@ login_precheck(struct hsm_token *t, size_t pinlen, struct mp_errmsg *e)
         return p11_fail(e, "C_GetTokenInfo", rv, t->label);
     if (i->flags & CKF_USER_PIN_LOCKED)
         return p11_errf(e, HSM_ERR_PIN, "token %s: user PIN is locked; unlock it with the SO PIN",
-                   t->label);
+            t->label);
     if (i->flags & CKF_USER_PIN_FINAL_TRY)
         return p11_errf(e, HSM_ERR_PIN,
             "token %s: one PIN try left; not logging in automatically, check the PIN with the "
-            "token's own tool first", t->label);
+            "token's own tool first",
+            t->label);
     if (!(i->flags & CKF_USER_PIN_INITIALIZED))
         return p11_errf(e, HSM_ERR_PIN, "token %s: user PIN is not initialised", t->label);
     if (i->flags & CKF_USER_PIN_TO_BE_CHANGED)
-        return p11_errf(e, HSM_ERR_PIN, "token %s: user PIN must be changed before use",
-                   t->label);
+        return p11_errf(e, HSM_ERR_PIN, "token %s: user PIN must be changed before use", t->label);
     if ((i->ulMaxPinLen != 0 && pinlen > i->ulMaxPinLen) || pinlen < i->ulMinPinLen)
         return p11_errf(e, HSM_ERR_PIN,
             "token %s: PIN in the pin file has %zu characters, token wants %lu..%lu (not tried)",
@@ -215,8 +215,8 @@ hsm_token_login(struct hsm_token *t, const struct mp_secret *pin, struct mp_errm
     }
     if ((r = login_precheck(t, mp_secret_len(pin), e)) != HSM_OK)
         return r;
-    rv = p11_C_Login(t->m, t->anchor, CKU_USER,
-        (CK_UTF8CHAR_PTR)(uintptr_t)mp_secret_data(pin), (CK_ULONG)mp_secret_len(pin));
+    rv = p11_C_Login(t->m, t->anchor, CKU_USER, (CK_UTF8CHAR_PTR)(uintptr_t)mp_secret_data(pin),
+        (CK_ULONG)mp_secret_len(pin));
     if (rv == CKR_PIN_INCORRECT) {
         return p11_errf(e, HSM_ERR_PIN,
             "token %s: wrong PIN (CKR_PIN_INCORRECT); not retried, PIN tries are limited",

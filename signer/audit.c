@@ -39,19 +39,19 @@ struct audit {
     pthread_t ticker;
     int started;
     pthread_mutex_t mu;
-    pthread_cond_t tick;    /* wakes the ticker early on close */
-    pthread_cond_t done;    /* a batch finished or the leader stepped down */
+    pthread_cond_t tick; /* wakes the ticker early on close */
+    pthread_cond_t done; /* a batch finished or the leader stepped down */
     struct audit_wait *head, *tail;
-    int leader;             /* a caller is writing: only the leader touches the chain state */
+    int leader; /* a caller is writing: only the leader touches the chain state */
     int stop;
     int broken;
     /* Leader-only state: the chain as it is on disk. */
-    unsigned long long seq;  /* seq of the last line on disk */
-    char prev[65];           /* SHA-256 of the last line on disk */
-    off_t size;              /* bytes known durable */
+    unsigned long long seq; /* seq of the last line on disk */
+    char prev[65]; /* SHA-256 of the last line on disk */
+    off_t size; /* bytes known durable */
     struct audit_checkpointer cp;
     int have_cp;
-    unsigned int since_cp;   /* records after the last checkpoint */
+    unsigned int since_cp; /* records after the last checkpoint */
     time_t first_unprotected;
     struct mp_buf *io;
 };
@@ -228,8 +228,8 @@ checkpoint_write(struct audit *a)
     if ((b64 = mp_buf_new(4096)) == NULL || mp_b64url_encode(b64, sig, siglen) != MP_OK)
         goto out;
     rec = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "event", "checkpoint", "covers",
-        (json_int_t)a->seq, "head", a->prev, "alg", "RS256", "key_sha256", a->cp.key_sha256,
-        "sig", mp_buf_str(b64));
+        (json_int_t)a->seq, "head", a->prev, "alg", "RS256", "key_sha256", a->cp.key_sha256, "sig",
+        mp_buf_str(b64));
     if (rec == NULL)
         goto out;
     memset(&w, 0, sizeof(w));
@@ -351,8 +351,10 @@ tail_recover(struct audit *a, json_t **recovery, struct mp_errmsg *e)
     for (end = n; end > 0 && buf[end - 1] != '\n'; end--)
         ;
     if (end == 0) {
-        r = mp_errf(e, MP_ERR_PARSE, "audit log %s: no complete line in its last %zu bytes; "
-                    "run mp-signer audit verify", a->path, n);
+        r = mp_errf(e, MP_ERR_PARSE,
+            "audit log %s: no complete line in its last %zu bytes; "
+            "run mp-signer audit verify",
+            a->path, n);
         goto out;
     }
     if (end < n) { /* a torn tail: bytes after the last newline */
@@ -375,8 +377,10 @@ tail_recover(struct audit *a, json_t **recovery, struct mp_errmsg *e)
     }
     j = json_loadb((const char *)buf + start, end - 1 - start, 0, NULL);
     if (j == NULL || json_unpack(j, "{s:I}", "seq", &seq) != 0 || seq < 0) {
-        r = mp_errf(e, MP_ERR_PARSE, "audit log %s: its last line is not an audit record; run "
-                    "mp-signer audit verify", a->path);
+        r = mp_errf(e, MP_ERR_PARSE,
+            "audit log %s: its last line is not an audit record; run "
+            "mp-signer audit verify",
+            a->path);
         goto out;
     }
     a->seq = (unsigned long long)seq;

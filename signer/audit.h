@@ -20,9 +20,9 @@ typedef enum mp_err (*audit_sign_fn)(void *arg, const char *statement, unsigned 
 struct audit_checkpointer {
     audit_sign_fn sign;
     void *arg;
-    char key_sha256[65];     /* hex SHA-256 of the audit key's SubjectPublicKeyInfo */
-    unsigned int every;      /* records between checkpoints */
-    unsigned int seconds;    /* and at most this long with unprotected records */
+    char key_sha256[65]; /* hex SHA-256 of the audit key's SubjectPublicKeyInfo */
+    unsigned int every; /* records between checkpoints */
+    unsigned int seconds; /* and at most this long with unprotected records */
 };
 
 /* Opens (creating it with a header line if new, mode 0640) and locks the log; cuts a torn tail

@@ -65,7 +65,7 @@ cert_check_time(X509 *x, time_t now, struct mp_errmsg *e)
 }
 
 enum mp_err
-cert_load_pem_file(const char *path, STACK_OF(X509) **out, struct mp_errmsg *e)
+cert_load_pem_file(const char *path, STACK_OF(X509) * *out, struct mp_errmsg *e)
 {
     STACK_OF(X509) *sk = NULL;
     BIO *bio = NULL;
@@ -101,7 +101,7 @@ out:
 }
 
 enum mp_err
-cert_check_chain(X509 *leaf, STACK_OF(X509) *chain, struct mp_errmsg *e)
+cert_check_chain(X509 *leaf, STACK_OF(X509) * chain, struct mp_errmsg *e)
 {
     X509 *prev = leaf, *cur;
     int i;
@@ -113,7 +113,8 @@ cert_check_chain(X509 *leaf, STACK_OF(X509) *chain, struct mp_errmsg *e)
             ERR_clear_error();
             return mp_errf(e, MP_ERR_INVALID,
                 "chain certificate %d did not issue the certificate before it (x5c must run "
-                "leaf, issuer, issuer's issuer)", i + 1);
+                "leaf, issuer, issuer's issuer)",
+                i + 1);
         }
         prev = cur;
     }

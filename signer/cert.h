@@ -15,9 +15,9 @@ enum mp_err cert_orgno(X509 *x, char out[10]);
 /* MP_ERR_POLICY with a message when now is outside notBefore..notAfter. */
 enum mp_err cert_check_time(X509 *x, time_t now, struct mp_errmsg *e);
 /* Every certificate in a PEM file, in file order (intermediates for x5c). At least one. */
-enum mp_err cert_load_pem_file(const char *path, STACK_OF(X509) **out, struct mp_errmsg *e);
+enum mp_err cert_load_pem_file(const char *path, STACK_OF(X509) * *out, struct mp_errmsg *e);
 /* Checks that chain[0] issued leaf and each chain[i] issued chain[i-1] (names and signature). */
-enum mp_err cert_check_chain(X509 *leaf, STACK_OF(X509) *chain, struct mp_errmsg *e);
+enum mp_err cert_check_chain(X509 *leaf, STACK_OF(X509) * chain, struct mp_errmsg *e);
 /* Lowercase hex SHA-256 of the DER: 64 characters and a NUL. */
 enum mp_err cert_sha256_hex(X509 *x, char out[65]);
 /* Subject as a one-line RFC 2253 string. */

@@ -89,8 +89,8 @@ absolute_uri(const char *s)
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
         return 0;
     for (p = s; p < c; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                *p == '+' || *p == '-' || *p == '.'))
             return 0;
     return 1;
 }
@@ -102,7 +102,8 @@ check_orgs(const struct grant_request *g, const char *own_org, struct mp_errmsg 
         if (!mp_orgno_valid(g->consumer_org))
             return mp_errf(e, MP_ERR_INVALID,
                 "consumer_org \"%.20s\" is not a valid organisation number (9 digits, mod-11 "
-                "check digit)", g->consumer_org);
+                "check digit)",
+                g->consumer_org);
         if (own_org != NULL && strcmp(own_org, g->consumer_org) == 0)
             return mp_errf(e, MP_ERR_INVALID,
                 "consumer_org %s is the certificate's own organisation; omit it", own_org);
@@ -110,13 +111,13 @@ check_orgs(const struct grant_request *g, const char *own_org, struct mp_errmsg 
     if (g->systemuser_org != NULL && !mp_orgno_valid(g->systemuser_org))
         return mp_errf(e, MP_ERR_INVALID,
             "systemuser_org \"%.20s\" is not a valid organisation number (9 digits, mod-11 "
-            "check digit)", g->systemuser_org);
+            "check digit)",
+            g->systemuser_org);
     if (g->systemuser_ref != NULL && g->systemuser_org == NULL)
         return mp_errf(e, MP_ERR_INVALID, "systemuser_ref needs systemuser_org");
     if (g->systemuser_ref != NULL && !printable_ascii(g->systemuser_ref, MAX_REF_LEN))
         return mp_errf(e, MP_ERR_INVALID,
-            "systemuser_ref must be 1..%d printable ASCII characters without spaces",
-            MAX_REF_LEN);
+            "systemuser_ref must be 1..%d printable ASCII characters without spaces", MAX_REF_LEN);
     return MP_OK;
 }
 
@@ -128,8 +129,9 @@ grant_request_check(const struct grant_request *g, const char *own_org, struct m
     enum mp_err r;
 
     if (g->aud == NULL || !absolute_uri(g->aud))
-        return mp_errf(e, MP_ERR_INVALID, "aud must be an absolute URL such as "
-                                          "https://test.maskinporten.no/");
+        return mp_errf(e, MP_ERR_INVALID,
+            "aud must be an absolute URL such as "
+            "https://test.maskinporten.no/");
     if (g->client_id == NULL || !printable_ascii(g->client_id, 128))
         return mp_errf(e, MP_ERR_INVALID, "client_id missing or not printable ASCII");
     if ((r = grant_scope_normalise(g->scope, scope, sizeof(scope), e)) != MP_OK)

@@ -39,7 +39,6 @@ enum mp_err grant_claims_json(const struct grant_request *g, time_t now, const c
     json_t **out, struct mp_errmsg *e);
 
 /* Splits scope on spaces into a normalised copy ("a b c"); MP_ERR_INVALID names the bad token. */
-enum mp_err grant_scope_normalise(const char *scope, char *out, size_t outlen,
-    struct mp_errmsg *e);
+enum mp_err grant_scope_normalise(const char *scope, char *out, size_t outlen, struct mp_errmsg *e);
 
 #endif

@@ -9,8 +9,10 @@ cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_)
     const char *arg = optind_ > 0 ? argv[optind_ - 1] : "?";
 
     if (strncmp(arg, "--pin", 5) == 0 && strncmp(arg, "--pin-file", 10) != 0)
-        fprintf(stderr, "mp-signer %s: PINs are never taken on the command line; use "
-                        "--pin-file FILE (mode 0600)\n", cmd);
+        fprintf(stderr,
+            "mp-signer %s: PINs are never taken on the command line; use "
+            "--pin-file FILE (mode 0600)\n",
+            cmd);
     else if (opt == ':')
         fprintf(stderr, "mp-signer %s: option %s needs a value\n", cmd, arg);
     else if (optopt_ != 0)
@@ -30,8 +32,8 @@ cli_fail(const struct mp_errmsg *e)
 }
 
 enum mp_err
-cli_config(const char *path, const char *profile, struct sconf **conf,
-    struct sconf_profile **prof, struct mp_errmsg *e)
+cli_config(const char *path, const char *profile, struct sconf **conf, struct sconf_profile **prof,
+    struct mp_errmsg *e)
 {
     struct sconf *c;
     struct sconf_profile *p;

@@ -9,7 +9,7 @@
 
 enum cli_exit {
     CLI_OK = 0,
-    CLI_FAIL = 1,  /* the operation failed or was refused */
+    CLI_FAIL = 1, /* the operation failed or was refused */
     CLI_USAGE = 2, /* bad command line */
 };
 

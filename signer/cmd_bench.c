@@ -85,8 +85,7 @@ raw_worker(void *arg)
     while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
         t0 = now_us();
         siglen = sizeof(sig);
-        if (hsm_sign_in(sess, b->key, HSM_SHA256, data, sizeof(data), sig, &siglen, NULL) !=
-            HSM_OK)
+        if (hsm_sign_in(sess, b->key, HSM_SHA256, data, sizeof(data), sig, &siglen, NULL) != HSM_OK)
             atomic_fetch_add(&b->errors, 1);
         b->lat_us[i] = now_us() - t0;
     }
@@ -153,7 +152,8 @@ cmd_bench(int argc, char **argv)
     if ((rc = reqflags_parse("bench", bench_usage, argc, argv, &f)) != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
     if (f.requests == NULL || mp_parse_u64(f.requests, 1, 10000000, &n) != MP_OK ||
-        f.concurrency == NULL || mp_parse_u64(f.concurrency, 1, BENCH_MAX_THREADS, &conc) != MP_OK) {
+        f.concurrency == NULL ||
+        mp_parse_u64(f.concurrency, 1, BENCH_MAX_THREADS, &conc) != MP_OK) {
         fprintf(stderr, "mp-signer bench: --requests 1..10000000 and --concurrency 1..%d\n",
             BENCH_MAX_THREADS);
         return CLI_USAGE;

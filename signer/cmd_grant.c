@@ -20,9 +20,25 @@ static const char grant_usage[] =
     "Signs one Maskinporten JWT grant inside the PKCS#11 token and prints it on stdout.\n";
 
 enum {
-    OPT_CONFIG = 256, OPT_PROFILE, OPT_MODULE, OPT_KEY, OPT_PIN_FILE, OPT_CLIENT_ID, OPT_SCOPE,
-    OPT_ENV, OPT_AUD, OPT_ALG, OPT_KID, OPT_CHAIN, OPT_RESOURCE, OPT_CONSUMER, OPT_SU_ORG,
-    OPT_SU_REF, OPT_LIFETIME, OPT_HELP, OPT_VERBOSE,
+    OPT_CONFIG = 256,
+    OPT_PROFILE,
+    OPT_MODULE,
+    OPT_KEY,
+    OPT_PIN_FILE,
+    OPT_CLIENT_ID,
+    OPT_SCOPE,
+    OPT_ENV,
+    OPT_AUD,
+    OPT_ALG,
+    OPT_KID,
+    OPT_CHAIN,
+    OPT_RESOURCE,
+    OPT_CONSUMER,
+    OPT_SU_ORG,
+    OPT_SU_REF,
+    OPT_LIFETIME,
+    OPT_HELP,
+    OPT_VERBOSE,
 };
 
 static const struct option grant_opts[] = {
@@ -99,10 +115,10 @@ grant_parse(int argc, char **argv, struct grant_flags *f)
     return CLI_OK;
 }
 
-#define SET_IF(slot, v)                                                                       \
-    do {                                                                                      \
-        if ((v) != NULL && sconf_set_str(&(slot), (v)) != MP_OK)                              \
-            return mp_errf(e, MP_ERR_NOMEM, "out of memory");                                 \
+#define SET_IF(slot, v)                                          \
+    do {                                                         \
+        if ((v) != NULL && sconf_set_str(&(slot), (v)) != MP_OK) \
+            return mp_errf(e, MP_ERR_NOMEM, "out of memory");    \
     } while (0)
 
 /* Flags override the config. Values are checked here, before the token is touched. */
@@ -122,8 +138,7 @@ grant_apply(const struct grant_flags *f, struct sconf *c, struct sconf_profile *
     SET_IF(p->scopes, f->scope);
     if (f->env != NULL) {
         if ((aud = sconf_env_aud(f->env)) == NULL)
-            return mp_errf(e, MP_ERR_INVALID, "--env must be test or prod, not \"%.32s\"",
-                f->env);
+            return mp_errf(e, MP_ERR_INVALID, "--env must be test or prod, not \"%.32s\"", f->env);
         SET_IF(p->aud, aud);
     }
     SET_IF(p->aud, f->aud);
@@ -140,8 +155,9 @@ grant_apply(const struct grant_flags *f, struct sconf *c, struct sconf_profile *
         return mp_errf(e, MP_ERR_INVALID, "lifetime %u s exceeds the profile's max_lifetime %u s",
             p->lifetime, p->max_lifetime);
     if (p->kid != NULL && p->chain != NULL)
-        return mp_errf(e, MP_ERR_INVALID, "--kid and --chain exclude each other: a kid grant "
-                                          "carries no certificate chain");
+        return mp_errf(e, MP_ERR_INVALID,
+            "--kid and --chain exclude each other: a kid grant "
+            "carries no certificate chain");
     return MP_OK;
 }
 

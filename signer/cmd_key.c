@@ -29,8 +29,21 @@ static const char key_usage[] =
     "               [--token URI] (default: the token of --key or of the profile's key)\n";
 
 enum {
-    K_CONFIG = 256, K_PROFILE, K_MODULE, K_PIN_FILE, K_TOKEN, K_KEY, K_LABEL, K_ID, K_BITS,
-    K_ORG, K_CN, K_O, K_OUT, K_HELP, K_VERBOSE,
+    K_CONFIG = 256,
+    K_PROFILE,
+    K_MODULE,
+    K_PIN_FILE,
+    K_TOKEN,
+    K_KEY,
+    K_LABEL,
+    K_ID,
+    K_BITS,
+    K_ORG,
+    K_CN,
+    K_O,
+    K_OUT,
+    K_HELP,
+    K_VERBOSE,
 };
 
 static const struct option key_opts[] = {
@@ -128,8 +141,9 @@ key_generate(struct key_ctx *k, const struct key_flags *f, struct mp_errmsg *e)
 
     if (f->label == NULL)
         return mp_errf(e, MP_ERR_INVALID, "key generate needs --label");
-    if (f->bits != NULL && (mp_parse_u64(f->bits, 2048, 4096, &bits) != MP_OK ||
-                               (bits != 2048 && bits != 3072 && bits != 4096)))
+    if (f->bits != NULL &&
+        (mp_parse_u64(f->bits, 2048, 4096, &bits) != MP_OK ||
+            (bits != 2048 && bits != 3072 && bits != 4096)))
         return mp_errf(e, MP_ERR_INVALID, "--bits must be 2048, 3072 or 4096");
     if (f->id != NULL && cli_hex(f->id, id, sizeof(id), &idlen) != MP_OK)
         return mp_errf(e, MP_ERR_INVALID, "--id must be 1..64 bytes of hex, such as 01");
@@ -284,8 +298,8 @@ print_cert_line(struct hsm_key *key)
     na = X509_get0_notAfter(x);
     memset(&tm, 0, sizeof(tm));
     ASN1_TIME_to_tm(na, &tm);
-    printf("  certificate: %s\n  org: %s  issuer: %s  expires: %04d-%02d-%02d\n", subj, org,
-        issuer, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    printf("  certificate: %s\n  org: %s  issuer: %s  expires: %04d-%02d-%02d\n", subj, org, issuer,
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     X509_free(x);
 }
 

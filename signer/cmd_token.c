@@ -46,8 +46,9 @@ token_run(const struct token_flags *f, struct mp_errmsg *e)
         (f->pin_file != NULL && (r = sconf_set_str(&c->pin_file, f->pin_file)) != MP_OK))
         goto out;
     if (f->label == NULL || f->so_pin_file == NULL || c->module == NULL || c->pin_file == NULL) {
-        r = mp_errf(e, MP_ERR_INVALID, "token-init needs --label, --so-pin-file, a module and a "
-                                       "pin file");
+        r = mp_errf(e, MP_ERR_INVALID,
+            "token-init needs --label, --so-pin-file, a module and a "
+            "pin file");
         goto out;
     }
     if ((r = mp_secret_read_file(f->so_pin_file, &so, e)) != MP_OK ||

@@ -19,14 +19,13 @@ csr_subject(X509_REQ *req, const char *orgno, const char *cn, const char *org_na
     if (n == NULL)
         return MP_ERR_NOMEM;
     snprintf(oi, sizeof(oi), "NTRNO-%s", orgno);
-    ok = X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const unsigned char *)"NO", -1, -1,
-             0) &&
-        X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)org_name, -1,
-            -1, 0) &&
+    ok =
+        X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const unsigned char *)"NO", -1, -1, 0) &&
+        X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)org_name, -1, -1,
+            0) &&
         X509_NAME_add_entry_by_NID(n, NID_organizationIdentifier, MBSTRING_UTF8,
             (const unsigned char *)oi, -1, -1, 0) &&
-        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-            0) &&
+        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
         X509_REQ_set_subject_name(req, n);
     X509_NAME_free(n);
     return ok ? MP_OK : MP_ERR_CRYPTO;
@@ -36,7 +35,8 @@ static enum mp_err
 csr_key_usage(X509_REQ *req)
 {
     STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-    X509_EXTENSION *ku = X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, "critical,digitalSignature");
+    X509_EXTENSION *ku =
+        X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, "critical,digitalSignature");
     int ok = exts != NULL && ku != NULL && sk_X509_EXTENSION_push(exts, ku) &&
         X509_REQ_add_extensions(req, exts);
 

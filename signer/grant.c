@@ -20,7 +20,7 @@ struct grant_signer {
     int owns_token;
     struct hsm_key *key;
     X509 *leaf;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     enum jws_alg alg;
     char orgno[10];
     char cert_sha256[65];
@@ -60,8 +60,7 @@ signer_key(struct grant_signer *s, const char *uri, struct mp_errmsg *e)
 
 /* x5c mode needs the certificate; kid mode uses it only for the organisation number. */
 static enum mp_err
-signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now,
-    struct mp_errmsg *e)
+signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now, struct mp_errmsg *e)
 {
     enum hsm_err h;
     enum mp_err r;
@@ -99,7 +98,8 @@ signer_header(struct grant_signer *s, const struct sconf_profile *p, struct mp_e
     if ((r = jws_header_json(p->alg, p->kid, s->leaf, s->chain, &h, e)) != MP_OK)
         return r;
     r = MP_ERR_NOMEM;
-    if ((txt = json_dumps(h, JSON_COMPACT)) == NULL || (s->header_b64 = mp_buf_new(JWS_MAX)) == NULL)
+    if ((txt = json_dumps(h, JSON_COMPACT)) == NULL ||
+        (s->header_b64 = mp_buf_new(JWS_MAX)) == NULL)
         goto out;
     if ((r = mp_b64url_encode(s->header_b64, txt, strlen(txt))) != MP_OK)
         mp_errf(e, r, "JWS header too large");
@@ -117,8 +117,9 @@ signer_setup(struct grant_signer *s, const struct sconf_profile *p, struct mp_er
     enum mp_err r;
 
     if (p->kid != NULL && p->chain != NULL)
-        return mp_errf(e, MP_ERR_INVALID, "--kid and --chain exclude each other: a kid grant "
-                                          "carries no certificate chain");
+        return mp_errf(e, MP_ERR_INVALID,
+            "--kid and --chain exclude each other: a kid grant "
+            "carries no certificate chain");
     if (p->key == NULL)
         return mp_errf(e, MP_ERR_INVALID, "profile %s has no key", p->name);
     s->alg = p->alg;
@@ -128,15 +129,16 @@ signer_setup(struct grant_signer *s, const struct sconf_profile *p, struct mp_er
 }
 
 enum mp_err
-grant_signer_open(const struct sconf *c, const struct sconf_profile *p,
-    struct grant_signer **out, struct mp_errmsg *e)
+grant_signer_open(const struct sconf *c, const struct sconf_profile *p, struct grant_signer **out,
+    struct mp_errmsg *e)
 {
     struct grant_signer *s = NULL;
     enum mp_err r;
 
     if (p->kid != NULL && p->chain != NULL)
-        return mp_errf(e, MP_ERR_INVALID, "--kid and --chain exclude each other: a kid grant "
-                                          "carries no certificate chain");
+        return mp_errf(e, MP_ERR_INVALID,
+            "--kid and --chain exclude each other: a kid grant "
+            "carries no certificate chain");
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     s->owns_token = 1;
@@ -182,8 +184,8 @@ grant_signer_cert_sha256(const struct grant_signer *s)
 }
 
 static enum mp_err
-signing_input(struct grant_signer *s, const struct grant_request *g, time_t now,
-    struct mp_buf *out, char jti[MP_UUID_STRLEN + 1], struct mp_errmsg *e)
+signing_input(struct grant_signer *s, const struct grant_request *g, time_t now, struct mp_buf *out,
+    char jti[MP_UUID_STRLEN + 1], struct mp_errmsg *e)
 {
     json_t *claims = NULL;
     char *txt = NULL;

@@ -40,8 +40,7 @@ jws_kid_valid(const char *kid)
     size_t n = 0;
 
     for (; *kid != '\0'; kid++, n++)
-        if ((unsigned char)*kid < 0x21 || (unsigned char)*kid > 0x7e || *kid == '"' ||
-            *kid == '\\')
+        if ((unsigned char)*kid < 0x21 || (unsigned char)*kid > 0x7e || *kid == '"' || *kid == '\\')
             return 0;
     return n > 0 && n <= 128;
 }
@@ -66,7 +65,7 @@ out:
 }
 
 static json_t *
-x5c_array(X509 *leaf, STACK_OF(X509) *chain)
+x5c_array(X509 *leaf, STACK_OF(X509) * chain)
 {
     json_t *a = json_array();
     int i;
@@ -83,8 +82,8 @@ fail:
 }
 
 enum mp_err
-jws_header_json(enum jws_alg alg, const char *kid, X509 *leaf, STACK_OF(X509) *chain,
-    json_t **out, struct mp_errmsg *e)
+jws_header_json(enum jws_alg alg, const char *kid, X509 *leaf, STACK_OF(X509) * chain, json_t **out,
+    struct mp_errmsg *e)
 {
     json_t *h;
 

@@ -24,8 +24,8 @@ const char *jws_alg_name(enum jws_alg alg);
 
 /* {"alg":…,"kid":…} when kid is set, else {"alg":…,"x5c":[leaf, chain…]} with standard
  * base64 DER (RFC 7515 §4.1.6). Exactly one of kid and leaf must be given. */
-enum mp_err jws_header_json(enum jws_alg alg, const char *kid, X509 *leaf,
-    STACK_OF(X509) *chain, json_t **out, struct mp_errmsg *e);
+enum mp_err jws_header_json(enum jws_alg alg, const char *kid, X509 *leaf, STACK_OF(X509) * chain,
+    json_t **out, struct mp_errmsg *e);
 
 /* Appends base64url(compact header) "." base64url(compact claims) to out. */
 enum mp_err jws_signing_input(const json_t *header, const json_t *claims, struct mp_buf *out,

@@ -53,8 +53,8 @@ scopes_allowed(const struct sconf_profile *p, const char *scope, struct mp_errms
 }
 
 enum mp_err
-policy_check(const struct sconf_profile *p, const struct peer *who,
-    const struct grant_request *g, struct mp_errmsg *why)
+policy_check(const struct sconf_profile *p, const struct peer *who, const struct grant_request *g,
+    struct mp_errmsg *why)
 {
     size_t i;
 

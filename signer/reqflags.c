@@ -7,8 +7,19 @@
 #include "signer/cli.h"
 
 enum {
-    R_SOCKET = 256, R_PROFILE, R_SCOPE, R_CONSUMER, R_SU_ORG, R_SU_REF, R_LIFETIME, R_REQUESTS,
-    R_CONCURRENCY, R_CONFIG, R_RESOURCE, R_RAW, R_HELP,
+    R_SOCKET = 256,
+    R_PROFILE,
+    R_SCOPE,
+    R_CONSUMER,
+    R_SU_ORG,
+    R_SU_REF,
+    R_LIFETIME,
+    R_REQUESTS,
+    R_CONCURRENCY,
+    R_CONFIG,
+    R_RESOURCE,
+    R_RAW,
+    R_HELP,
 };
 
 static const struct option req_opts[] = {

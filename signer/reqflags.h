@@ -17,8 +17,7 @@ struct reqflags {
 
 /* Parses argv; cmd "bench" also accepts --requests, --concurrency, --raw, --config. Returns
  * CLI_OK, CLI_USAGE, or -1 after printing usage for --help. */
-int reqflags_parse(const char *cmd, const char *usage, int argc, char **argv,
-    struct reqflags *f);
+int reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct reqflags *f);
 /* Fills a SIGN frame; CLI_USAGE with a message when a value does not fit its field. */
 int reqflags_frame(const struct reqflags *f, struct frame_msg *m);
 

@@ -252,8 +252,8 @@ sconf_cb(void *arg, const char *section, const char *name, const char *key, cons
             return mp_errf(e, MP_ERR_INVALID, "too many profiles or name too long");
         r = profile_kw(p, key, value, e);
     } else
-        return mp_errf(e, MP_ERR_PARSE, "unknown section [%.32s%s%.64s]", section,
-            *name ? " " : "", name);
+        return mp_errf(e, MP_ERR_PARSE, "unknown section [%.32s%s%.64s]", section, *name ? " " : "",
+            name);
     if (r == MP_ERR_NOMEM)
         mp_errf(e, r, "out of memory");
     return r;

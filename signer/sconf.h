@@ -26,18 +26,18 @@
 
 struct sconf_profile {
     char name[64];
-    char *key;       /* PKCS#11 URI of the signing key */
+    char *key; /* PKCS#11 URI of the signing key */
     char *client_id;
-    char *aud;       /* from env= or aud= */
-    char *scopes;    /* allowed scopes; the default scope of a one-shot grant */
-    char *kid;       /* header kid instead of x5c */
-    char *chain;     /* PEM intermediates appended to x5c */
+    char *aud; /* from env= or aud= */
+    char *scopes; /* allowed scopes; the default scope of a one-shot grant */
+    char *kid; /* header kid instead of x5c */
+    char *chain; /* PEM intermediates appended to x5c */
     enum jws_alg alg;
-    unsigned int lifetime;      /* default grant lifetime */
-    unsigned int max_lifetime;  /* the most a caller may ask for */
-    char *resources;            /* allowed resources, space-separated */
-    char *consumer_orgs;        /* allowed consumer_org values, space-separated */
-    char *systemuser_orgs;      /* allowed system-user orgs, space-separated */
+    unsigned int lifetime; /* default grant lifetime */
+    unsigned int max_lifetime; /* the most a caller may ask for */
+    char *resources; /* allowed resources, space-separated */
+    char *consumer_orgs; /* allowed consumer_org values, space-separated */
+    char *systemuser_orgs; /* allowed system-user orgs, space-separated */
     uid_t uids[SCONF_MAX_IDS];
     size_t nuids;
     gid_t gids[SCONF_MAX_IDS];

@@ -109,8 +109,8 @@ decision_record(const struct peer *who, const char *profile, const struct sconf_
         json_pack("{s:I, s:I, s:I, s:s}", "uid", (json_int_t)who->uid, "gid", (json_int_t)who->gid,
             "pid", (json_int_t)who->pid, "exe", who->exe));
     json_object_set_new(rec, "profile", json_string(profile));
-    json_object_set_new(rec, "client_id", p != NULL && p->client_id ? json_string(p->client_id)
-                                                                     : json_null());
+    json_object_set_new(rec, "client_id",
+        p != NULL && p->client_id ? json_string(p->client_id) : json_null());
     json_object_set_new(rec, "key", p != NULL && p->key ? json_string(p->key) : json_null());
     json_object_set_new(rec, "cert_sha256", cert != NULL ? json_string(cert) : json_null());
     json_object_set_new(rec, "claims", claims_record(g, d));
@@ -217,8 +217,8 @@ handle_sign(struct server *s, const struct peer *who, const struct frame_msg *m,
         memcpy(out->jws, mp_buf_str(d.jws), mp_buf_len(d.jws) + 1);
     } else {
         reply_error(out, d.code, d.why.text);
-        mp_info("refused uid %u pid %d (%s): %s", (unsigned int)who->uid, (int)who->pid,
-            who->exe, d.why.text);
+        mp_info("refused uid %u pid %d (%s): %s", (unsigned int)who->uid, (int)who->pid, who->exe,
+            d.why.text);
     }
     json_decref(rec);
     mp_buf_free(d.jws);
@@ -235,8 +235,8 @@ serve_connection(struct server *s, int fd, const struct peer *who)
         if ((r = frame_read(fd, in, &e)) != MP_OK) {
             /* A malformed frame is answered once, then the peer is dropped. */
             if (r == MP_ERR_PARSE || r == MP_ERR_TOOBIG) {
-                mp_warn("bad frame from uid %u pid %d: %s", (unsigned int)who->uid,
-                    (int)who->pid, e.text);
+                mp_warn("bad frame from uid %u pid %d: %s", (unsigned int)who->uid, (int)who->pid,
+                    e.text);
                 reply_error(out, FCODE_BAD_REQUEST, e.text);
                 frame_write(fd, out, &e);
             }

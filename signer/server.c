@@ -122,8 +122,8 @@ worker_thread(void *arg)
         if ((s->job_head = job->next) == NULL)
             s->job_tail = NULL;
         pthread_mutex_unlock(&s->job_mu);
-        job->result = grant_sign(job->gs, s->sess[wa.i], job->g, time(NULL), job->jws, job->info,
-            job->why);
+        job->result =
+            grant_sign(job->gs, s->sess[wa.i], job->g, time(NULL), job->jws, job->info, job->why);
         if (job->result == MP_ERR_HSM)
             worker_renew(s, wa.i);
         pthread_mutex_lock(&s->job_mu);
@@ -177,9 +177,8 @@ audit_sign_cb(void *arg, const char *statement, unsigned char *sig, size_t *sigl
 {
     struct server *s = arg;
 
-    return hsm_to_mp(
-        hsm_sign_in(s->audit_sess, s->audit_key, HSM_SHA256, statement, strlen(statement), sig,
-            siglen, e));
+    return hsm_to_mp(hsm_sign_in(s->audit_sess, s->audit_key, HSM_SHA256, statement,
+        strlen(statement), sig, siglen, e));
 }
 
 /* The audit key signs checkpoints; it must pass the same exportability verdict. */
@@ -192,8 +191,9 @@ audit_setup(struct server *s, struct mp_errmsg *e)
     enum hsm_err h;
 
     if (s->boot->audit_log == NULL)
-        return mp_errf(e, MP_ERR_INVALID, "audit_log is not set: mp-signer serve never signs "
-                                          "without an audit log");
+        return mp_errf(e, MP_ERR_INVALID,
+            "audit_log is not set: mp-signer serve never signs "
+            "without an audit log");
     if (s->boot->audit_key == NULL) {
         mp_warn("audit_key is not set: the audit log gets no signed checkpoints, only its chain");
         return audit_open(s->boot->audit_log, NULL, &s->audit, e);
@@ -228,8 +228,8 @@ srv_event_record(const char *event, const struct sconf *c)
     }
     for (i = 0; names != NULL && i < c->nprofiles; i++)
         json_array_append_new(names, json_string(c->profiles[i]->name));
-    rec = json_pack("{s:s, s:I, s:s, s:o}", "event", event, "pid", (json_int_t)getpid(),
-        "version", MP_VERSION, "profiles", names != NULL ? names : json_array());
+    rec = json_pack("{s:s, s:I, s:s, s:o}", "event", event, "pid", (json_int_t)getpid(), "version",
+        MP_VERSION, "profiles", names != NULL ? names : json_array());
     return rec;
 }
 
@@ -253,8 +253,7 @@ socket_claim(const char *path, struct sockaddr_un *sun, struct mp_errmsg *e)
         return mp_errf(e, MP_ERR_IO, "socket: %s", strerror(errno));
     if (connect(fd, (struct sockaddr *)sun, sizeof(*sun)) == 0) {
         close(fd);
-        return mp_errf(e, MP_ERR_INVALID, "socket %s is already served by another process",
-            path);
+        return mp_errf(e, MP_ERR_INVALID, "socket %s is already served by another process", path);
     }
     close(fd);
     if (unlink(path) != 0)

@@ -14,8 +14,12 @@ signer_token_open(const struct sconf *c, const char *uri, bool rw, struct hsm_mo
 
     if (c->module == NULL || c->pin_file == NULL || uri == NULL)
         return mp_errf(e, MP_ERR_INVALID, "%s missing (set it in the config or with --%s)",
-            c->module == NULL ? "module" : c->pin_file == NULL ? "pin_file" : "key URI",
-            c->module == NULL ? "module" : c->pin_file == NULL ? "pin-file" : "key");
+            c->module == NULL         ? "module"
+                : c->pin_file == NULL ? "pin_file"
+                                      : "key URI",
+            c->module == NULL         ? "module"
+                : c->pin_file == NULL ? "pin-file"
+                                      : "key");
     if ((r = mp_secret_read_file(c->pin_file, &pin, e)) != MP_OK)
         goto out;
     if ((r = sconf_apply_module_env(c, e)) != MP_OK)

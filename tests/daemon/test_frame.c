@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,13 +43,13 @@ roundtrip_sign(void **state)
 
     (void)state;
     frame_init(&in, FRAME_SIGN);
-    strcpy(in.profile, "default");
-    strcpy(in.scope, "a:b c:d");
-    strcpy(in.resources[0], "https://r1/");
-    strcpy(in.resources[1], "https://r2/");
+    snprintf(in.profile, sizeof(in.profile), "%s", "default");
+    snprintf(in.scope, sizeof(in.scope), "%s", "a:b c:d");
+    snprintf(in.resources[0], sizeof(in.resources[0]), "%s", "https://r1/");
+    snprintf(in.resources[1], sizeof(in.resources[1]), "%s", "https://r2/");
     in.nresources = 2;
-    strcpy(in.consumer_org, "991825827");
-    strcpy(in.lifetime, "30");
+    snprintf(in.consumer_org, sizeof(in.consumer_org), "%s", "991825827");
+    snprintf(in.lifetime, sizeof(in.lifetime), "%s", "30");
     assert_int_equal(frame_encode(&in, b), MP_OK);
     assert_int_equal(frame_decode(mp_buf_ptr(b) + 4, mp_buf_len(b) - 4, &msg, &err), MP_OK);
     assert_int_equal(msg.type, FRAME_SIGN);
