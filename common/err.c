@@ -19,6 +19,10 @@ mp_strerror(enum mp_err err)
     case MP_ERR_CRYPTO: return "cryptographic failure";
     case MP_ERR_HSM: return "PKCS#11 token failure";
     case MP_ERR_POLICY: return "refused by policy";
+    case MP_ERR_HSM_SESSION: return "PKCS#11 session lost";
+    case MP_ERR_HSM_GONE: return "token unavailable";
+    case MP_ERR_HSM_PIN: return "PIN refused or locked";
+    case MP_ERR_TIMEOUT: return "timed out";
     }
     return "unknown error";
 }

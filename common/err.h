@@ -18,6 +18,10 @@ enum mp_err {
     MP_ERR_CRYPTO = -8, /* OpenSSL failure or signature check failed */
     MP_ERR_HSM = -9, /* the PKCS#11 layer failed; detail in the message */
     MP_ERR_POLICY = -10, /* a request the configuration does not allow */
+    MP_ERR_HSM_SESSION = -11, /* the PKCS#11 session is lost: open another */
+    MP_ERR_HSM_GONE = -12, /* the token or its link is gone: re-initialise and log in */
+    MP_ERR_HSM_PIN = -13, /* the PIN was refused or is locked: an operator must act */
+    MP_ERR_TIMEOUT = -14,
 };
 
 const char *mp_strerror(enum mp_err err);

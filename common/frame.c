@@ -25,7 +25,7 @@ static const struct tag_slot slots[] = {
     {TAG_LIFETIME, offsetof(struct frame_msg, lifetime), 8, T(FRAME_SIGN)},
     {TAG_JWS, offsetof(struct frame_msg, jws), 16 * 1024 + 1, T(FRAME_JWS)},
     {TAG_CODE, offsetof(struct frame_msg, code), 8, T(FRAME_ERROR)},
-    {TAG_MESSAGE, offsetof(struct frame_msg, message), 512, T(FRAME_ERROR)},
+    {TAG_MESSAGE, offsetof(struct frame_msg, message), 512, T(FRAME_ERROR) | T(FRAME_PONG)},
 };
 #undef T
 

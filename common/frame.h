@@ -10,7 +10,7 @@
  * request per frame, one answer per request; a connection may carry many in sequence.
  *
  *   SIGN  → JWS | ERROR    fields PROFILE SCOPE RESOURCE* CONSUMER_ORG SU_ORG SU_REF LIFETIME
- *   PING  → PONG           no fields (readiness probe)
+ *   PING  → PONG           PONG carries MESSAGE "hsm=up" or "hsm=down: why" (readiness)
  *   JWS   field JWS;  ERROR fields CODE (decimal) MESSAGE
  */
 #ifndef MP_FRAME_H

@@ -329,7 +329,9 @@ fetch_signer_alive(struct fetcher *f)
     if (req != NULL && resp != NULL) {
         frame_init(req, FRAME_PING);
         alive = sclient_connect(f->conf->signer_socket, &fd, &e) == MP_OK &&
-            sclient_call(fd, req, resp, &e) == MP_OK && resp->type == FRAME_PONG;
+                sclient_call(fd, req, resp, &e) == MP_OK && resp->type == FRAME_PONG
+            ? (strncmp(resp->message, "hsm=up", 6) == 0 ? 1 : 2)
+            : 0;
     }
     if (fd >= 0)
         close(fd);

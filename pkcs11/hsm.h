@@ -54,6 +54,9 @@ enum hsm_err hsm_module_load(const char *path, const char *init_args, struct hsm
     struct mp_errmsg *e);
 /* C_Finalize and dlclose. Every token and key of the module must be freed first. */
 void hsm_module_free(struct hsm_module *m);
+/* Recovery after the token or its link is gone: C_Finalize then C_Initialize on the same
+ * loaded module (no thread may be inside the module, and every token must be freed). */
+enum hsm_err hsm_module_reinit(struct hsm_module *m, struct mp_errmsg *e);
 
 /* Finds the one token the RFC 7512 URI names (token/manufacturer/serial/model/slot-id) and
  * opens an anchor session (read/write when rw). A URI carrying pin-value is refused: PINs come

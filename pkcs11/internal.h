@@ -13,6 +13,7 @@ struct hsm_module {
     CK_FUNCTION_LIST_PTR fl;
     int initialized; /* we called C_Initialize and must call C_Finalize */
     char path[512];
+    char *init_args;
 };
 
 struct hsm_token {

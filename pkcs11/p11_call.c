@@ -83,8 +83,9 @@ p11_classify(CK_RV rv)
     case CKR_OK: return HSM_OK;
     case CKR_HOST_MEMORY: return HSM_ERR_NOMEM;
     case CKR_SESSION_HANDLE_INVALID:
-    case CKR_SESSION_CLOSED:
-    case CKR_USER_NOT_LOGGED_IN: return HSM_ERR_SESSION_LOST;
+    case CKR_SESSION_CLOSED: return HSM_ERR_SESSION_LOST;
+    /* The login is per application: losing it means the token was reset under us. */
+    case CKR_USER_NOT_LOGGED_IN:
     case CKR_DEVICE_ERROR:
     case CKR_DEVICE_REMOVED:
     case CKR_TOKEN_NOT_PRESENT:
@@ -225,6 +226,9 @@ hsm_to_mp(enum hsm_err err)
     case HSM_ERR_NOTFOUND: return MP_ERR_NOTFOUND;
     case HSM_ERR_URI: return MP_ERR_INVALID;
     case HSM_ERR_KEY_REFUSED: return MP_ERR_POLICY;
+    case HSM_ERR_SESSION_LOST: return MP_ERR_HSM_SESSION;
+    case HSM_ERR_TOKEN_GONE: return MP_ERR_HSM_GONE;
+    case HSM_ERR_PIN: return MP_ERR_HSM_PIN;
     default: return MP_ERR_HSM;
     }
 }

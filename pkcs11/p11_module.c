@@ -42,6 +42,10 @@ hsm_module_load(const char *path, const char *init_args, struct hsm_module **out
         goto out;
     }
     snprintf(m->path, sizeof(m->path), "%s", path);
+    if (init_args != NULL && (m->init_args = strdup(init_args)) == NULL) {
+        mp_errf(e, MP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     r = HSM_ERR_MODULE;
     /* RTLD_LOCAL keeps the module's symbols (often its own OpenSSL) away from ours. */
     if ((m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
@@ -77,5 +81,16 @@ hsm_module_free(struct hsm_module *m)
     /* Under ASan the module stays mapped so leak reports keep its symbols. */
     if (m->dl != NULL && getenv("MP_NO_DLCLOSE") == NULL)
         dlclose(m->dl);
+    free(m->init_args);
     free(m);
+}
+
+enum hsm_err
+hsm_module_reinit(struct hsm_module *m, struct mp_errmsg *e)
+{
+    if (m->initialized) {
+        p11_C_Finalize(m);
+        m->initialized = 0;
+    }
+    return module_init(m, m->init_args, e);
 }

@@ -128,19 +128,11 @@ decide_refused(struct decision *d, enum frame_code code)
 
 /* Signs on a worker's session. */
 static void
-decide_sign(struct server *s, struct grant_signer *gs, const struct grant_request *g,
+decide_sign(struct server *s, struct srv_profiles *p, size_t i, const struct grant_request *g,
     struct decision *d)
 {
-    struct sign_job job;
-    enum mp_err r;
+    enum mp_err r = hsmpool_sign(s, p, i, g, d->jws, &d->info, &d->why);
 
-    memset(&job, 0, sizeof(job));
-    job.gs = gs;
-    job.g = g;
-    job.jws = d->jws;
-    job.info = &d->info;
-    job.why = &d->why;
-    r = srv_sign(s, &job);
     if (r == MP_OK) {
         d->outcome = "granted";
         return;
@@ -150,38 +142,45 @@ decide_sign(struct server *s, struct grant_signer *gs, const struct grant_reques
         return;
     }
     d->outcome = "error";
-    d->code = r == MP_ERR_HSM ? FCODE_HSM_UNAVAILABLE : FCODE_INTERNAL;
+    d->code = r == MP_ERR_HSM_PIN ? FCODE_PIN
+        : r == MP_ERR_HSM || r == MP_ERR_HSM_GONE || r == MP_ERR_HSM_SESSION || r == MP_ERR_TIMEOUT
+        ? FCODE_HSM_UNAVAILABLE
+        : FCODE_INTERNAL;
     mp_error("signing failed: %s", d->why.text);
 }
 
-/* Decides under the profile read lock and returns the audit record of the decision. */
+/* Decides with a reference on the profiles in force and returns the decision's audit record. */
 static json_t *
 decide(struct server *s, const struct peer *who, const struct frame_msg *m, struct decision *d)
 {
     const char *name = m->profile[0] ? m->profile : "default";
+    struct srv_profiles *set = hsmpool_profiles_get(s);
     struct sconf_profile *p = NULL;
     struct grant_signer *gs = NULL;
     struct grant_request g;
     json_t *rec;
-    int i;
+    int i = -1;
 
     memset(&g, 0, sizeof(g));
-    pthread_rwlock_rdlock(&s->prof_lock);
-    if ((i = profile_index(s->prof->conf, name)) < 0) {
+    if (set == NULL) { /* the token is being recovered */
+        d->outcome = "error";
+        d->code =
+            hsmpool_unavailable(s, &d->why) == MP_ERR_HSM_PIN ? FCODE_PIN : FCODE_HSM_UNAVAILABLE;
+    } else if ((i = profile_index(set->conf, name)) < 0) {
         mp_errf(&d->why, MP_ERR_POLICY, "no profile named %.64s", name);
         decide_refused(d, FCODE_REFUSED);
     } else {
-        p = s->prof->conf->profiles[i];
-        gs = s->prof->signer[i];
+        p = set->conf->profiles[i];
+        gs = set->signer[i];
         if (request_from_frame(m, p, &g, &d->why) != MP_OK)
             decide_refused(d, FCODE_BAD_REQUEST);
         else if (policy_check(p, who, &g, &d->why) != MP_OK)
             decide_refused(d, FCODE_REFUSED);
         else
-            decide_sign(s, gs, &g, d);
+            decide_sign(s, set, (size_t)i, &g, d);
     }
     rec = decision_record(who, name, p, gs, &g, d);
-    pthread_rwlock_unlock(&s->prof_lock);
+    hsmpool_profiles_put(set);
     return rec;
 }
 
@@ -242,9 +241,10 @@ serve_connection(struct server *s, int fd, const struct peer *who)
             }
             break;
         }
-        if (in->type == FRAME_PING)
+        if (in->type == FRAME_PING) {
             frame_init(out, FRAME_PONG);
-        else if (in->type == FRAME_SIGN)
+            hsmpool_state(s, out->message, sizeof(out->message));
+        } else if (in->type == FRAME_SIGN)
             handle_sign(s, who, in, out);
         else {
             reply_error(out, FCODE_BAD_REQUEST, "only SIGN and PING requests are accepted");

@@ -11,210 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <openssl/x509.h>
-
 #include "common/log.h"
-#include "signer/session.h"
-
-#define CHECKPOINT_EVERY 1000
-#define CHECKPOINT_SECONDS 60
-
-static void
-profiles_free(struct srv_profiles *p)
-{
-    size_t i;
-
-    if (p == NULL)
-        return;
-    for (i = 0; p->conf != NULL && i < p->conf->nprofiles; i++)
-        grant_signer_free(p->signer[i]);
-    sconf_free(p->conf);
-    free(p);
-}
-
-/* Reads the config and prepares a signer for every profile on the shared token. */
-static enum mp_err
-profiles_load(struct server *s, struct srv_profiles **out, struct mp_errmsg *e)
-{
-    struct srv_profiles *p;
-    size_t i;
-    enum mp_err r = MP_ERR_NOMEM;
-
-    if ((p = calloc(1, sizeof(*p))) == NULL || (p->conf = sconf_new()) == NULL) {
-        mp_errf(e, r, "out of memory");
-        goto out;
-    }
-    if ((r = sconf_load(p->conf, s->config_path, e)) != MP_OK)
-        goto out;
-    if (p->conf->nprofiles == 0) {
-        r = mp_errf(e, MP_ERR_INVALID, "config %s defines no [profile NAME]", s->config_path);
-        goto out;
-    }
-    for (i = 0; i < p->conf->nprofiles; i++) {
-        struct sconf_profile *pr = p->conf->profiles[i];
-
-        if (pr->nuids == 0 && pr->ngids == 0)
-            mp_warn("profile %s has neither allow_uids nor allow_gids: it refuses every caller",
-                pr->name);
-        if ((r = grant_signer_open_on(s->tok, pr, &p->signer[i], e)) != MP_OK) {
-            mp_err_prefix(e, "profile %s", pr->name);
-            goto out;
-        }
-    }
-    *out = p;
-    p = NULL;
-out:
-    profiles_free(p);
-    return r;
-}
-
-enum mp_err
-srv_sign(struct server *s, struct sign_job *job)
-{
-    pthread_mutex_lock(&s->job_mu);
-    if (s->job_tail != NULL)
-        s->job_tail->next = job;
-    else
-        s->job_head = job;
-    s->job_tail = job;
-    pthread_cond_signal(&s->job_cv);
-    while (!job->done)
-        pthread_cond_wait(&s->job_done, &s->job_mu);
-    pthread_mutex_unlock(&s->job_mu);
-    return job->result;
-}
-
-struct worker_arg {
-    struct server *s;
-    size_t i;
-};
-
-/* A session that saw an error is not trusted again: the worker opens a replacement. */
-static void
-worker_renew(struct server *s, size_t i)
-{
-    struct hsm_session *fresh = NULL;
-    struct mp_errmsg e = {{0}};
-
-    if (hsm_session_open(s->tok, &fresh, &e) != HSM_OK) {
-        mp_error("worker %zu: cannot open a new PKCS#11 session: %s", i, e.text);
-        return;
-    }
-    hsm_session_free(s->sess[i]);
-    s->sess[i] = fresh;
-}
-
-static void *
-worker_thread(void *arg)
-{
-    struct worker_arg wa = *(struct worker_arg *)arg;
-    struct server *s = wa.s;
-    struct sign_job *job;
-
-    free(arg);
-    pthread_mutex_lock(&s->job_mu);
-    for (;;) {
-        while (s->job_head == NULL && !s->workers_stop)
-            pthread_cond_wait(&s->job_cv, &s->job_mu);
-        if (s->job_head == NULL)
-            break;
-        job = s->job_head;
-        if ((s->job_head = job->next) == NULL)
-            s->job_tail = NULL;
-        pthread_mutex_unlock(&s->job_mu);
-        job->result =
-            grant_sign(job->gs, s->sess[wa.i], job->g, time(NULL), job->jws, job->info, job->why);
-        if (job->result == MP_ERR_HSM)
-            worker_renew(s, wa.i);
-        pthread_mutex_lock(&s->job_mu);
-        job->done = 1;
-        pthread_cond_broadcast(&s->job_done);
-    }
-    pthread_mutex_unlock(&s->job_mu);
-    return NULL;
-}
-
-static void
-workers_stop(struct server *s)
-{
-    size_t i;
-
-    pthread_mutex_lock(&s->job_mu);
-    s->workers_stop = 1;
-    pthread_cond_broadcast(&s->job_cv);
-    pthread_mutex_unlock(&s->job_mu);
-    for (i = 0; i < s->nworkers; i++)
-        pthread_join(s->worker[i], NULL);
-    s->nworkers = 0;
-}
-
-static enum mp_err
-workers_start(struct server *s, struct mp_errmsg *e)
-{
-    struct worker_arg *wa;
-    unsigned int i, n = s->boot->workers;
-
-    for (i = 0; i < n && i < SRV_MAX_WORKERS; i++) {
-        if (hsm_session_open(s->tok, &s->sess[i], e) != HSM_OK)
-            return MP_ERR_HSM;
-        s->nsess = i + 1;
-        if ((wa = malloc(sizeof(*wa))) == NULL)
-            return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-        wa->s = s;
-        wa->i = i;
-        if (pthread_create(&s->worker[i], NULL, worker_thread, wa) != 0) {
-            free(wa);
-            return mp_errf(e, MP_ERR_NOMEM, "cannot start signing worker %u", i);
-        }
-        s->nworkers = i + 1;
-    }
-    return MP_OK;
-}
-
-static enum mp_err
-audit_sign_cb(void *arg, const char *statement, unsigned char *sig, size_t *siglen,
-    struct mp_errmsg *e)
-{
-    struct server *s = arg;
-
-    return hsm_to_mp(hsm_sign_in(s->audit_sess, s->audit_key, HSM_SHA256, statement,
-        strlen(statement), sig, siglen, e));
-}
-
-/* The audit key signs checkpoints; it must pass the same exportability verdict. */
-static enum mp_err
-audit_setup(struct server *s, struct mp_errmsg *e)
-{
-    struct audit_checkpointer cp;
-    unsigned char *der = NULL;
-    int len;
-    enum hsm_err h;
-
-    if (s->boot->audit_log == NULL)
-        return mp_errf(e, MP_ERR_INVALID,
-            "audit_log is not set: mp-signer serve never signs "
-            "without an audit log");
-    if (s->boot->audit_key == NULL) {
-        mp_warn("audit_key is not set: the audit log gets no signed checkpoints, only its chain");
-        return audit_open(s->boot->audit_log, NULL, &s->audit, e);
-    }
-    if ((h = hsm_key_find(s->tok, s->boot->audit_key, &s->audit_key, e)) != HSM_OK ||
-        (h = hsm_key_check(s->audit_key, e)) != HSM_OK ||
-        (h = hsm_session_open(s->tok, &s->audit_sess, e)) != HSM_OK) {
-        mp_err_prefix(e, "audit_key");
-        return hsm_to_mp(h);
-    }
-    memset(&cp, 0, sizeof(cp));
-    if ((len = i2d_PUBKEY(hsm_key_public(s->audit_key), &der)) <= 0)
-        return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
-    audit_sha256_hex(der, (size_t)len, cp.key_sha256);
-    OPENSSL_free(der);
-    cp.sign = audit_sign_cb;
-    cp.arg = s;
-    cp.every = CHECKPOINT_EVERY;
-    cp.seconds = CHECKPOINT_SECONDS;
-    return audit_open(s->boot->audit_log, &cp, &s->audit, e);
-}
 
 json_t *
 srv_event_record(const char *event, const struct sconf *c)
@@ -442,6 +239,7 @@ server_alloc(const char *config_path)
     pthread_mutex_init(&s->job_mu, NULL);
     pthread_cond_init(&s->job_cv, NULL);
     pthread_cond_init(&s->job_done, NULL);
+    pthread_cond_init(&s->rec_cv, NULL);
     pthread_mutex_init(&s->conn_mu, NULL);
     pthread_cond_init(&s->conn_cv, NULL);
     return s;
@@ -460,13 +258,9 @@ server_open(const char *config_path, struct server **out, struct mp_errmsg *e)
     *out = s;
     if ((r = sconf_load(s->boot, config_path, e)) != MP_OK)
         return r;
-    if (s->boot->nprofiles == 0 || s->boot->profiles[0]->key == NULL)
-        return mp_errf(e, MP_ERR_INVALID, "config %s: the first profile needs a key", config_path);
-    /* All profiles live on the token of the first profile's key. */
-    if ((r = signer_token_open(s->boot, s->boot->profiles[0]->key, false, &s->mod, &s->tok, e)) !=
-            MP_OK ||
-        (r = workers_start(s, e)) != MP_OK || (r = profiles_load(s, &s->prof, e)) != MP_OK ||
-        (r = socket_listen(s, e)) != MP_OK || (r = audit_setup(s, e)) != MP_OK)
+    /* The socket is claimed before the audit log so a second signer names the real reason. */
+    if ((r = hsmpool_start(s, e)) != MP_OK || (r = socket_listen(s, e)) != MP_OK ||
+        (r = hsmpool_audit_open(s, e)) != MP_OK)
         return r;
     return MP_OK;
 }
@@ -474,7 +268,7 @@ server_open(const char *config_path, struct server **out, struct mp_errmsg *e)
 enum mp_err
 server_start(struct server *s, struct mp_errmsg *e)
 {
-    json_t *rec = srv_event_record("start", s->prof->conf);
+    json_t *rec = srv_event_record("start", s->boot);
     enum mp_err r;
 
     r = rec != NULL ? audit_submit(s->audit, rec, e) : mp_errf(e, MP_ERR_NOMEM, "out of memory");
@@ -484,30 +278,28 @@ server_start(struct server *s, struct mp_errmsg *e)
     if (pthread_create(&s->acceptor, NULL, acceptor_thread, s) != 0)
         return mp_errf(e, MP_ERR_NOMEM, "cannot start the acceptor");
     s->accepting = 1;
-    mp_info("serving %zu profile(s) on %s with %zu PKCS#11 sessions, audit log %s",
-        s->prof->conf->nprofiles, s->boot->socket, s->nsess, s->boot->audit_log);
+    mp_info("serving %zu profile(s) on %s with %u signing workers, audit log %s",
+        s->boot->nprofiles, s->boot->socket, s->nworkers_live, s->boot->audit_log);
     return MP_OK;
 }
 
 enum mp_err
 server_reload(struct server *s, struct mp_errmsg *e)
 {
-    struct srv_profiles *fresh = NULL, *old;
+    struct srv_profiles *p;
     json_t *rec;
     enum mp_err r;
 
-    if ((r = profiles_load(s, &fresh, e)) != MP_OK)
+    if ((r = hsmpool_reload(s, e)) != MP_OK)
         return r;
-    pthread_rwlock_wrlock(&s->prof_lock);
-    old = s->prof;
-    s->prof = fresh;
-    pthread_rwlock_unlock(&s->prof_lock);
-    profiles_free(old);
-    if ((rec = srv_event_record("reload", fresh->conf)) != NULL) {
+    if ((p = hsmpool_profiles_get(s)) == NULL)
+        return MP_OK; /* a login retry after a PIN problem: recovery reports the outcome */
+    if ((rec = srv_event_record("reload", p->conf)) != NULL) {
         r = audit_submit(s->audit, rec, e);
         json_decref(rec);
     }
-    mp_info("reloaded %zu profile(s) from %s", fresh->conf->nprofiles, s->config_path);
+    mp_info("reloaded %zu profile(s) from %s", p->conf->nprofiles, s->config_path);
+    hsmpool_profiles_put(p);
     return r;
 }
 
@@ -532,7 +324,6 @@ server_shutdown(struct server *s)
 {
     struct mp_errmsg e = {{0}};
     json_t *rec;
-    size_t i;
 
     if (s == NULL)
         return;
@@ -542,24 +333,18 @@ server_shutdown(struct server *s)
     if (s->accepting)
         pthread_join(s->acceptor, NULL);
     connections_drain(s);
-    workers_stop(s);
     if (s->audit != NULL && s->accepting && (rec = srv_event_record("stop", NULL)) != NULL) {
         if (audit_submit(s->audit, rec, &e) != MP_OK)
             mp_error("stop record not written: %s", e.text);
         json_decref(rec);
     }
+    /* Before the workers stop: the final checkpoint is signed inside the token. */
     audit_close(s->audit);
     if (s->lfd >= 0)
         close(s->lfd);
     if (s->bound)
         unlink(s->boot->socket);
-    profiles_free(s->prof);
-    hsm_session_free(s->audit_sess);
-    hsm_key_free(s->audit_key);
-    for (i = 0; i < s->nsess; i++)
-        hsm_session_free(s->sess[i]);
-    hsm_token_free(s->tok);
-    hsm_module_free(s->mod);
+    hsmpool_stop(s);
     sconf_free(s->boot);
     free(s);
 }

@@ -40,3 +40,26 @@ out:
     hsm_module_free(m);
     return r;
 }
+
+enum mp_err
+signer_token_login(const struct sconf *c, struct hsm_module *m, const char *uri,
+    struct hsm_token **tok, struct mp_errmsg *e)
+{
+    struct mp_secret *pin = NULL;
+    struct hsm_token *t = NULL;
+    enum hsm_err h;
+    enum mp_err r;
+
+    /* Read again for every login, so no PIN stays in memory between logins. */
+    if ((r = mp_secret_read_file(c->pin_file, &pin, e)) != MP_OK)
+        return r;
+    if ((h = hsm_token_open(m, uri, false, &t, e)) != HSM_OK ||
+        (h = hsm_token_login(t, pin, e)) != HSM_OK) {
+        r = hsm_to_mp(h);
+        hsm_token_free(t);
+        t = NULL;
+    }
+    mp_secret_free(pin);
+    *tok = t;
+    return r;
+}

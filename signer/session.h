@@ -13,4 +13,8 @@
 enum mp_err signer_token_open(const struct sconf *c, const char *uri, bool rw,
     struct hsm_module **mod, struct hsm_token **tok, struct mp_errmsg *e);
 
+/* The same on a module that is already loaded (start-up of the daemon and its recovery). */
+enum mp_err signer_token_login(const struct sconf *c, struct hsm_module *m, const char *uri,
+    struct hsm_token **tok, struct mp_errmsg *e);
+
 #endif

@@ -14,6 +14,8 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
+# A command that fails outside an explicit check names itself, so a CI log says what broke.
+trap 'echo "FAIL - line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 
 ok() { echo "ok - $*"; }
 fail() { echo "FAIL - $*" >&2; exit 1; }
