@@ -66,3 +66,35 @@ ok "SIGTERM: exit 0, socket removed, final checkpoint written"
 audit_verify >"$T/verify.out" || { cat "$T/verify.out"; fail "audit verify failed"; }
 grep -q "OK" "$T/verify.out" || fail "audit verify said: $(cat "$T/verify.out")"
 ok "audit verify: $(cat "$T/verify.out")"
+
+# Tampering: every single change is caught and the first bad line named.
+tamper() { # NAME EXPECTED-TEXT then a command that edits $T/t.log
+    local name=$1 want=$2 out rc=0
+    shift 2
+    cp "$LOG" "$T/t.log"
+    "$@"
+    out=$("$MP_SIGNER" audit verify "$T/t.log" --cert "$T/tok/audit-pub.pem") || rc=$?
+    [ $rc -eq 1 ] || fail "$name: verify exited $rc, want 1 ($out)"
+    case $out in *"$want"*) ;; *) fail "$name: verdict '$out' lacks '$want'" ;; esac
+    ok "$name: $out"
+}
+n=$(wc -l <"$LOG")
+tamper "edit a granted line" "BAD at line 4: prev does not match the SHA-256 of line 3" \
+    sed -i '3s/"outcome":"granted"/"outcome":"refused"/' "$T/t.log"
+tamper "delete a line" "BAD at line 5: seq 5 follows seq 3" sed -i '5d' "$T/t.log"
+tamper "swap two lines" "BAD at line 4: seq 4 follows seq 2" \
+    sed -i -n '4{h;n;G;p;d};p' "$T/t.log"
+tamper "insert a line" "BAD at line 5: seq 3 follows seq 3" sed -i '4p' "$T/t.log"
+tamper "truncate mid-line" "BAD at line 6: line is incomplete" \
+    truncate -s $(($(head -n 5 "$LOG" | wc -c) + 40)) "$T/t.log"
+tamper "forge the final checkpoint" "BAD at line $n: checkpoint signature does not verify" \
+    sed -i "${n}s/\"sig\":\"[A-Za-z0-9_-]\{8\}/\"sig\":\"AAAAAAAA/" "$T/t.log"
+rc=0
+out=$("$MP_SIGNER" audit verify "$LOG" --cert "$T/tok/cert.pem") || rc=$?
+[ $rc -eq 1 ] && case $out in *"signed by another key"*) true ;; *) false ;; esac ||
+    fail "a checkpoint verified with the wrong key: $out"
+ok "checkpoints do not verify with another key: $out"
+head -n $((n - 1)) "$LOG" >"$T/t.log"
+out=$("$MP_SIGNER" audit verify "$T/t.log" --cert "$T/tok/audit-pub.pem")
+case $out in *"lines after it"*|*"chain only"*) ;; *) fail "dropped checkpoint not reported: $out" ;; esac
+ok "a dropped final checkpoint leaves its lines reported as protected by the chain only: $out"
