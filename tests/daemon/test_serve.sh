@@ -3,6 +3,7 @@
 # log verifies, socket hygiene, SIGTERM drains and checkpoints.
 . "$(dirname "$0")/lib.sh"
 make_token
+sed -i 's/^max_lifetime = .*/max_lifetime = 90/' "$CONF"
 start_signer
 
 [ "$(stat -c %a "$SOCK")" = 660 ] || fail "socket mode is $(stat -c %a "$SOCK"), want 660"
@@ -35,11 +36,13 @@ expect_refusal "lifetime must be 1..120" request --scope altinn:serviceowner/ins
     --lifetime 121
 expect_refusal "no profile named nosuch" request --profile nosuch \
     --scope altinn:serviceowner/instances.read
+expect_refusal "lifetime 100 s exceeds max_lifetime 90 s" request \
+    --scope altinn:serviceowner/instances.read --lifetime 100
 expect_refusal "resource https://x.example/ is not allowed" request \
     --scope altinn:serviceowner/instances.read --resource https://x.example/
 refused=$(grep -c '"outcome":"refused"' "$LOG")
-[ "$refused" -eq 5 ] || fail "expected 5 refused audit lines, found $refused"
-ok "5 refusals: clear one-line errors and 5 refused audit lines with reasons"
+[ "$refused" -eq 6 ] || fail "expected 6 refused audit lines, found $refused"
+ok "6 refusals (scope, consumer_org, lifetime 121, unknown profile, lifetime over max, resource): one-line errors and refused audit lines"
 
 # A caller whose uid the profile does not list: open the socket to everyone for this test.
 if id nobody >/dev/null 2>&1; then
