@@ -283,6 +283,21 @@ key_fingerprint(struct vstate *v)
 }
 
 enum mp_err
+audit_verify_buffer(const char *buf, size_t len, EVP_PKEY *pub, struct audit_report *out,
+    struct mp_errmsg *e)
+{
+    struct vstate v;
+
+    memset(out, 0, sizeof(*out));
+    memset(&v, 0, sizeof(v));
+    v.pub = pub;
+    v.rep = out;
+    if (key_fingerprint(&v) != MP_OK)
+        return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
+    return verify_bytes(&v, buf, len);
+}
+
+enum mp_err
 audit_verify_file(const char *path, EVP_PKEY *pub, struct audit_report *out, struct mp_errmsg *e)
 {
     struct vstate v;

@@ -24,4 +24,8 @@ struct audit_report {
 enum mp_err audit_verify_file(const char *path, EVP_PKEY *pub, struct audit_report *out,
     struct mp_errmsg *e);
 
+/* The same over bytes in memory (the fuzz target's entry). */
+enum mp_err audit_verify_buffer(const char *buf, size_t len, EVP_PKEY *pub,
+    struct audit_report *out, struct mp_errmsg *e);
+
 #endif

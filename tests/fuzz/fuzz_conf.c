@@ -1,0 +1,25 @@
+/* The config parser with the signer's keyword table. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signer/sconf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sconf *c = sconf_new();
+    struct mp_errmsg e;
+    char *text = malloc(size + 1);
+
+    if (c != NULL && text != NULL) {
+        memcpy(text, data, size);
+        text[size] = '\0';
+        sconf_load_text(c, text, "fuzz", &e);
+    }
+    free(text);
+    sconf_free(c);
+    return 0;
+}
