@@ -159,13 +159,14 @@ transient(const struct up_resp *r, enum mp_err rc)
     return rc != MP_OK || r->status >= 500 || r->status == 429;
 }
 
+/* who names the upstream for people, target for the metrics (token, exchange). */
 static void
-transport_error(struct fetcher *f, const char *target, const struct up_resp *r,
+transport_error(struct fetcher *f, const char *who, const char *target, const struct up_resp *r,
     const struct mp_errmsg *e, struct xerr *err)
 {
     if (r->status >= 500 || r->status == 429) {
         xerr_set(err, r->status == 429 || r->status == 503 ? 503 : 502, "temporarily_unavailable",
-            "%s answered HTTP %ld", target, r->status);
+            "%s answered HTTP %ld", who, r->status);
         metrics_upstream_error(f->m, target, r->status == 429 ? "http_429" : "http_5xx");
         return;
     }
@@ -195,7 +196,7 @@ token_once(struct fetcher *f, const char *jws, struct xtok *out, struct xerr *er
     rc = up_post_form(f->conf, f->token_url, mp_buf_str(form), &r, &e);
     metrics_upstream_call(f->m, "token", r.seconds, r.date);
     if (transient(&r, rc)) {
-        transport_error(f, "Maskinporten", &r, &e, err);
+        transport_error(f, "Maskinporten", "token", &r, &e, err);
         rc = MP_ERR_IO;
         goto out;
     }
@@ -286,7 +287,7 @@ fetch_altinn(struct fetcher *f, const char *mp_token, struct xtok *out, struct x
         backoff(attempt++);
     }
     if (transient(&r, rc)) {
-        transport_error(f, "Altinn", &r, &e, err);
+        transport_error(f, "Altinn", "exchange", &r, &e, err);
         rc = MP_ERR_IO;
         goto out;
     }

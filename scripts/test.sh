@@ -30,7 +30,7 @@ run_ctest build
 mp_say "build with ASan+UBSan into build-asan/ and run every test"
 mp_build "$MP_ROOT/build-asan" -DMP_WERROR=ON -DMP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 # SoftHSM keeps global state past exit: MP_NO_DLCLOSE keeps its symbols for leak reports.
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:fast_unwind_on_malloc=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 LSAN_OPTIONS=suppressions=$MP_ROOT/tests/lsan.supp MP_NO_DLCLOSE=1 \
     run_ctest build-asan

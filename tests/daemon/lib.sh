@@ -46,9 +46,14 @@ start_signer() {
 }
 
 stop_signer() {
+    local rc=0
     kill -TERM "$SERVE_PID"
-    wait "$SERVE_PID" || fail "mp-signer serve exited with $? on SIGTERM"
+    wait "$SERVE_PID" || rc=$?
     SERVE_PID=
+    if [ $rc -ne 0 ]; then
+        tail -n 40 "$T/serve.err" >&2
+        fail "mp-signer serve exited with $rc on SIGTERM"
+    fi
 }
 
 request() { "$MP_SIGNER" request --socket "$SOCK" "$@"; }

@@ -1,0 +1,82 @@
+# Helpers for the exchange tests: a token, mp-fake, mp-signer serve and mp-exchange serve on
+# loopback, all in a temp dir. MP_SIGNER, MP_EXCHANGE, MP_FAKE and MP_ROOT come from ctest.
+# shellcheck shell=bash
+set -euo pipefail
+: "${MP_SIGNER:?}" "${MP_EXCHANGE:?}" "${MP_FAKE:?}" "${MP_ROOT:?}"
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/mp-exchange-test.XXXXXX)
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'echo "FAIL - line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*" >&2; exit 1; }
+
+# The developer token, the fake's config for its client (and a kid client), mp-fake running.
+setup_fake() {
+    MP_SIGNER=$MP_SIGNER bash "$MP_ROOT/scripts/softhsm-init.sh" "$T/tok" >/dev/null 2>&1 ||
+        fail "softhsm-init.sh failed"
+    CONF=$T/tok/signer.conf
+    CID=$(sed -n 's/^client_id = //p' "$CONF")
+    KIDCID=9f0e1c2d-0000-4000-8000-00000000c1d0
+    "$PY" "$MP_ROOT/tests/exchange/jwtmake.py" keygen "$T/sw.pem" "$T/jwks.json" sw-key-1
+    cat "$T/tok/ca.pem" ${FAKE_EXTRA_CA:-} >"$T/trusted-cas.pem"
+    cat >"$T/fake.conf" <<CONF
+listen = 127.0.0.1:0
+issuer = https://test.maskinporten.no/
+ca = $T/trusted-cas.pem
+${FAKE_TLS:-}
+token_lifetime = ${FAKE_TOKEN_LIFETIME:-120}
+[client $CID]
+org = 314159268
+scopes = altinn:serviceowner/instances.read altinn:serviceowner/instances.write
+consumer_orgs = 991825827
+systemuser_orgs = 991825827
+[client $KIDCID]
+org = 974760673
+scopes = altinn:serviceowner/instances.read
+jwks = $T/jwks.json
+consumer_orgs = 991825827
+systemuser_orgs = 991825827
+CONF
+    "$MP_FAKE" --config "$T/fake.conf" >"$T/fake.out" 2>"$T/fake.err" &
+    PIDS+=($!)
+    for _ in $(seq 1 100); do
+        FAKE=$(sed -n 's/^mp-fake listening on //p' "$T/fake.out")
+        [ -n "$FAKE" ] && return 0
+        sleep 0.05
+    done
+    fail "mp-fake did not start: $(cat "$T/fake.err")"
+}
+
+start_signer() {
+    "$MP_SIGNER" serve --config "$CONF" 2>"$T/signer.err" &
+    PIDS+=($!)
+    for _ in $(seq 1 100); do
+        grep -q 'info: serving' "$T/signer.err" && return 0
+        sleep 0.05
+    done
+    fail "signer did not start: $(cat "$T/signer.err")"
+}
+
+# mp-exchange on a free loopback port: EXCH is its base URL.
+start_exchange() {
+    "$MP_EXCHANGE" serve --maskinporten-url "$FAKE/" --altinn-url "$FAKE" \
+        --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 "$@" 2>"$T/exchange.err" &
+    PIDS+=($!)
+    EXCH_PID=$!
+    for _ in $(seq 1 100); do
+        EXCH=$(sed -n 's/.*info: listening on \(http:.*\)/\1/p' "$T/exchange.err")
+        [ -n "$EXCH" ] && return 0
+        sleep 0.05
+    done
+    fail "exchange did not start: $(cat "$T/exchange.err")"
+}
+
+stat_of() { curl -s "$FAKE/stats" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+fake_fault() { curl -s -X POST --data "$1" "$FAKE/fake/fault" >/dev/null; }
+fake_reset() { curl -s -X POST "$FAKE/fake/reset" >/dev/null; }
