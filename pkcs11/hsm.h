@@ -85,6 +85,8 @@ enum hsm_err hsm_key_check(const struct hsm_key *k, struct mp_errmsg *e);
  * the token at some time. Allowed, but callers warn and audit. */
 bool hsm_key_imported(const struct hsm_key *k);
 unsigned int hsm_key_bits(const struct hsm_key *k);
+/* "RSA", "EC", "DSA" or "non-RSA". */
+const char *hsm_key_type(const struct hsm_key *k);
 const char *hsm_key_label(const struct hsm_key *k);
 /* CKA_ID as lowercase hex ("" when the key has none). */
 const char *hsm_key_id_hex(const struct hsm_key *k);

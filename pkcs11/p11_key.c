@@ -220,6 +220,12 @@ hsm_key_imported(const struct hsm_key *k)
     return k->never_extractable != HSM_TRUE || k->always_sensitive != HSM_TRUE;
 }
 
+const char *
+hsm_key_type(const struct hsm_key *k)
+{
+    return key_type_name(k->type);
+}
+
 unsigned int
 hsm_key_bits(const struct hsm_key *k)
 {

@@ -24,6 +24,32 @@ cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_)
     return CLI_USAGE;
 }
 
+static int
+pin_like(const char *a)
+{
+    size_t n = strcspn(a, "=");
+
+    if (strncmp(a, "--so-pin-file", n) == 0 && n >= 5 && strncmp(a, "--so", 4) == 0)
+        return n != 13; /* only the full --so-pin-file */
+    return n >= 4 && strncmp(a, "--pin-file", n) == 0 && n != 10;
+}
+
+int
+cli_refuse_pin_args(const char *cmd, int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (pin_like(argv[i])) {
+            fprintf(stderr,
+                "mp-signer %s: PINs are never taken on the command line; use "
+                "--pin-file FILE (mode 0600)\n",
+                cmd);
+            return CLI_USAGE;
+        }
+    return CLI_OK;
+}
+
 int
 cli_fail(const struct mp_errmsg *e)
 {

@@ -15,6 +15,10 @@ enum cli_exit {
 
 /* Prints "mp-signer CMD: <what>" for the getopt_long '?' / ':' case and returns CLI_USAGE. */
 int cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_);
+/* Refuses, before getopt sees them, arguments that would put a PIN on the command line:
+ * "--pin", "--pin=…" and every abbreviation getopt_long would take for --pin-file. The value
+ * is never echoed. Returns CLI_OK or CLI_USAGE. */
+int cli_refuse_pin_args(const char *cmd, int argc, char **argv);
 /* Prints "mp-signer: error: <text>" and returns CLI_FAIL (or CLI_USAGE for MP_ERR_INVALID
  * raised before anything ran, when usage is true). */
 int cli_fail(const struct mp_errmsg *e);

@@ -109,7 +109,10 @@ grant_parse(int argc, char **argv, struct grant_flags *f)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "mp-signer grant: unexpected argument \"%s\"\n", argv[optind]);
+        fprintf(stderr,
+            "mp-signer grant: unexpected argument at position %d (not echoed: it could be a "
+            "secret)\n",
+            optind);
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -216,6 +219,8 @@ cmd_grant(int argc, char **argv)
     int rc;
 
     memset(&f, 0, sizeof(f));
+    if (cli_refuse_pin_args("grant", argc, argv) != CLI_OK)
+        return CLI_USAGE;
     if ((rc = grant_parse(argc, argv, &f)) != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
     if (grant_run(&f, &e) != MP_OK)

@@ -99,7 +99,10 @@ key_parse(int argc, char **argv, struct key_flags *f)
     if (optind < argc)
         f->file = argv[optind++];
     if (optind < argc) {
-        fprintf(stderr, "mp-signer key: unexpected argument \"%s\"\n", argv[optind]);
+        fprintf(stderr,
+            "mp-signer key: unexpected argument at position %d (not echoed: it could be a "
+            "secret)\n",
+            optind);
         return CLI_USAGE;
     }
     return CLI_OK;
@@ -318,8 +321,12 @@ list_one(struct hsm_key *key, void *arg)
     else
         verdict = "non-exportable, generated in the token";
     hsm_key_attr_summary(key, attrs, sizeof(attrs));
-    printf("%s  id=%s  RSA-%u\n  verdict: %s\n  %s\n", hsm_key_label(key), hsm_key_id_hex(key),
-        hsm_key_bits(key), verdict, attrs);
+    if (hsm_key_bits(key) > 0)
+        printf("%s  id=%s  %s-%u\n", hsm_key_label(key), hsm_key_id_hex(key), hsm_key_type(key),
+            hsm_key_bits(key));
+    else
+        printf("%s  id=%s  %s\n", hsm_key_label(key), hsm_key_id_hex(key), hsm_key_type(key));
+    printf("  verdict: %s\n  %s\n", verdict, attrs);
     print_cert_line(key);
     return HSM_OK;
 }
@@ -350,6 +357,8 @@ cmd_key(int argc, char **argv)
         fputs(key_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (cli_refuse_pin_args("key", argc, argv) != CLI_OK)
+        return CLI_USAGE;
     if ((rc = key_parse(argc - 1, argv + 1, &f)) != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
     if (strcmp(sub, "generate") == 0)

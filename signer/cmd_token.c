@@ -78,6 +78,8 @@ cmd_token_init(int argc, char **argv)
     int c;
 
     memset(&f, 0, sizeof(f));
+    if (cli_refuse_pin_args("token-init", argc, argv) != CLI_OK)
+        return CLI_USAGE;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", token_opts, NULL)) != -1) {
         if (c >= T_CONFIG && c <= T_LABEL)
@@ -89,7 +91,10 @@ cmd_token_init(int argc, char **argv)
             return cli_bad_option("token-init", c, optopt, argv, optind);
     }
     if (optind < argc) {
-        fprintf(stderr, "mp-signer token-init: unexpected argument \"%s\"\n", argv[optind]);
+        fprintf(stderr,
+            "mp-signer token-init: unexpected argument at position %d (not echoed: it could be a "
+            "secret)\n",
+            optind);
         return CLI_USAGE;
     }
     return token_run(&f, &e) == MP_OK ? CLI_OK : cli_fail(&e);

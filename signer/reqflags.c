@@ -67,7 +67,7 @@ reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct
             return cli_bad_option(cmd, c, optopt, argv, optind);
     }
     if (optind < argc) {
-        fprintf(stderr, "mp-signer %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
+        fprintf(stderr, "mp-signer %s: unexpected argument at position %d\n", cmd, optind);
         return CLI_USAGE;
     }
     if ((f->socket == NULL && !f->raw) || (f->raw && f->config == NULL)) {

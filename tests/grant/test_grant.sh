@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# mp-signer grant on a throwaway SoftHSM token: every signature accepted here is verified by
+# verifiers this project did not write (python3-jwt, jose, openssl).
+. "$MP_ROOT/tests/grant/lib.sh"
+make_token
+S=altinn:serviceowner/instances.read
+CID=$(sed -n 's/^client_id = //p' "$CONF")
+
+# The init script: modes, token, verdict, idempotence.
+[ "$(stat -c %a "$T/tok/pin")" = 600 ] || fail "pin file mode $(stat -c %a "$T/tok/pin")"
+"$MP_SIGNER" key list --config "$CONF" | grep -A1 '^virksomhetssertifikat  id=01  RSA-3072' |
+    grep -q 'non-exportable, generated in the token' || fail "key list verdict"
+# SoftHSM rewrites its own lock files on every open: compare our files, and the token's objects.
+state() {
+    (cd "$T/tok" && find . -path ./tokens -prune -o -type f -exec sha256sum {} + | sort)
+    "$MP_SIGNER" key list --config "$CONF"
+}
+before=$(state)
+out=$(MP_SIGNER=$MP_SIGNER bash "$MP_ROOT/scripts/softhsm-init.sh" "$T/tok" 2>&1)
+case $out in *"nothing changed"*) ;; *) fail "rerun said: $out" ;; esac
+[ "$before" = "$(state)" ] || fail "rerun changed files or token objects"
+ok "softhsm-init.sh: pin 0600, RSA-3072 key born in the token, rerun changes nothing"
+
+for alg in RS256 RS384 RS512; do
+    jws=$(grant --scope $S --alg $alg)
+    [ "$(printf '%s\n' "$jws" | wc -l)" -eq 1 ] || fail "stdout is not one line"
+    v=$(pyjwt "$jws" "$T/tok/cert.pem" $alg) || fail "python3-jwt rejected $alg"
+    josever "$jws" "$T/tok/cert.pem" || fail "jose rejected $alg"
+    [ "$(jq_py "$v" 'sorted(j["header"])')" = "['alg', 'x5c']" ] || fail "header $v"
+    ok "$alg: one line on stdout; python3-jwt and jose verify it against cert.pem; header {alg, x5c}"
+done
+
+jws=$(grant --scope $S)
+v=$(pyjwt "$jws" "$T/tok/cert.pem")
+jq_py "$v" 'j["header"]["x5c"][0]' | base64 -d >"$T/x5c0.der"
+openssl x509 -in "$T/tok/cert.pem" -outform DER | cmp -s - "$T/x5c0.der" || fail "x5c[0] != cert.pem"
+openssl x509 -inform DER -in "$T/x5c0.der" -out "$T/x5c0.pem"
+openssl verify -CAfile "$T/tok/ca.pem" "$T/x5c0.pem" >/dev/null || fail "x5c does not chain to ca.pem"
+ok "x5c[0] is the token's certificate (standard base64 DER) and openssl verifies it against ca.pem"
+[ "$(jq_py "$v" 'sorted(j["claims"])')" = "['aud', 'exp', 'iat', 'iss', 'jti', 'scope']" ] ||
+    fail "claims $(jq_py "$v" 'sorted(j["claims"])')"
+[ "$(jq_py "$v" 'j["claims"]["aud"]')" = "https://test.maskinporten.no/" ] || fail "aud"
+[ "$(jq_py "$v" 'j["claims"]["iss"]')" = "$CID" ] || fail "iss"
+[ "$(jq_py "$v" 'j["claims"]["exp"] - j["claims"]["iat"]')" = 60 ] || fail "lifetime"
+now=$(date +%s)
+iat=$(jq_py "$v" 'j["claims"]["iat"]')
+[ $((now - iat)) -le 5 ] && [ $((now - iat)) -ge -1 ] || fail "iat $iat vs now $now"
+jti=$(jq_py "$v" 'j["claims"]["jti"]')
+[[ $jti =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail "jti $jti"
+jti2=$(jq_py "$(pyjwt "$(grant --scope $S)" "$T/tok/cert.pem")" 'j["claims"]["jti"]')
+[ "$jti" != "$jti2" ] || fail "jti repeated"
+ok "claims exactly aud, iss, scope, iat, exp, jti; iat now; exp-iat 60; jti a fresh UUID v4"
+
+v=$(pyjwt "$(grant --scope $S --env prod --lifetime 30 --client-id other-client)" "$T/tok/cert.pem")
+[ "$(jq_py "$v" 'j["claims"]["aud"]')" = https://maskinporten.no/ ] || fail "prod aud"
+[ "$(jq_py "$v" 'j["claims"]["iss"]')" = other-client ] || fail "--client-id does not override"
+[ "$(jq_py "$v" 'j["claims"]["exp"] - j["claims"]["iat"]')" = 30 ] || fail "--lifetime"
+ok "--env prod, --lifetime 30 and --client-id override the config"
+
+v=$(pyjwt "$(grant --scope "$S altinn:serviceowner/instances.write" --resource https://a.example/ \
+    --resource https://b.example/ --consumer-org 991825827 --systemuser-org 991825827 \
+    --systemuser-ref ext-1)" "$T/tok/cert.pem")
+[ "$(jq_py "$v" 'j["claims"]["resource"]')" = "['https://a.example/', 'https://b.example/']" ] ||
+    fail "resource"
+[ "$(jq_py "$v" 'j["claims"]["consumer_org"]')" = 991825827 ] || fail "consumer_org"
+[ "$(jq_py "$v" 'json.dumps(j["claims"]["authorization_details"], separators=(",", ":"))')" = \
+    '[{"type":"urn:altinn:systemuser","systemuser_org":{"authority":"iso6523-actorid-upis","ID":"0192:991825827"},"externalRef":"ext-1"}]' ] ||
+    fail "authorization_details $(jq_py "$v" 'j["claims"]["authorization_details"]')"
+ok "resource (array of two), consumer_org and system user (authorization_details) as PROTOCOL.md shows"
+
+v=$(pyjwt "$(grant --scope $S --kid my-kid-1)" "$T/tok/cert.pem")
+[ "$(jq_py "$v" 'j["header"]')" = "{'alg': 'RS256', 'kid': 'my-kid-1'}" ] || fail "kid header $v"
+ok "--kid: header {alg, kid} without x5c, signature verifies"
+
+# --chain: a leaf issued by an intermediate CA; x5c carries leaf then intermediate.
+c=$T/chain
+mkdir -p "$c"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$c/root.key" -out "$c/root.pem" -days 30 \
+    -subj "/CN=test root" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$c/int.key" -out "$c/int.csr" -subj "/CN=test int" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >"$c/int.ext"
+openssl x509 -req -in "$c/int.csr" -CA "$c/root.pem" -CAkey "$c/root.key" -set_serial 2 -days 30 \
+    -extfile "$c/int.ext" -out "$c/int.pem" 2>/dev/null
+"$MP_SIGNER" key csr --config "$CONF" --org 314159268 --out "$c/leaf.csr"
+printf 'keyUsage=critical,digitalSignature\n' >"$c/leaf.ext"
+openssl x509 -req -in "$c/leaf.csr" -CA "$c/int.pem" -CAkey "$c/int.key" -set_serial 3 -days 500 \
+    -extfile "$c/leaf.ext" -out "$c/leaf.pem" 2>/dev/null
+"$MP_SIGNER" key import-cert --config "$CONF" "$c/leaf.pem" 2>/dev/null
+v=$(pyjwt "$(grant --scope $S --chain "$c/int.pem")" "$c/leaf.pem") || fail "chained grant"
+[ "$(jq_py "$v" 'len(j["header"]["x5c"])')" = 2 ] || fail "x5c length"
+jq_py "$v" 'j["header"]["x5c"][1]' | base64 -d | openssl x509 -inform DER -out "$T/x5c1.pem"
+cmp -s "$T/x5c1.pem" "$c/int.pem" || fail "x5c[1] is not the intermediate"
+openssl verify -CAfile "$c/root.pem" -untrusted "$c/int.pem" "$c/leaf.pem" >/dev/null ||
+    fail "chain does not verify"
+ok "--chain: x5c = [leaf, intermediate] and openssl verifies it to the root"
+expect_refusal "did not issue" grant --scope $S --chain "$T/tok/ca.pem"
+ok "a chain file whose certificate did not issue the leaf is refused"
