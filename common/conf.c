@@ -77,8 +77,12 @@ conf_line(struct conf_state *st, char *line, mp_conf_cb cb, void *arg, struct mp
     line = trim(line);
     if (*line == '\0' || *line == '#')
         return MP_OK;
-    if (*line == '[')
-        return conf_section(st, line, e);
+    if (*line == '[') {
+        enum mp_err r = conf_section(st, line, e);
+
+        /* The keyword table sees the header too, so an unknown section fails at its line. */
+        return r != MP_OK ? r : cb(arg, st->section, st->name, NULL, NULL, e);
+    }
     if ((eq = strchr(line, '=')) == NULL)
         return mp_errf(e, MP_ERR_PARSE, "expected \"key = value\"");
     *eq = '\0';

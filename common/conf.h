@@ -18,7 +18,8 @@
 #define MP_CONF_MAX_FILE (1024 * 1024)
 #define MP_CONF_MAX_LINE 4096
 
-/* section and name are "" before the first [section] header. */
+/* section and name are "" before the first [section] header. A header line itself comes with
+ * key and value NULL, so the callback can refuse an unknown section at its line. */
 typedef enum mp_err (*mp_conf_cb)(void *arg, const char *section, const char *name, const char *key,
     const char *value, struct mp_errmsg *e);
 

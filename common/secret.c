@@ -17,10 +17,13 @@ struct mp_secret {
 void
 mp_secret_free(struct mp_secret *s)
 {
+    int locked;
+
     if (s == NULL)
         return;
+    locked = s->locked; /* read before the wipe clears it */
     explicit_bzero(s, sizeof(*s));
-    if (s->locked)
+    if (locked)
         munlock(s, sizeof(*s));
     free(s);
 }

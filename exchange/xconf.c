@@ -115,7 +115,7 @@ xconf_cb(void *arg, const char *section, const char *name, const char *key, cons
     struct mp_errmsg *e)
 {
     (void)name;
-    if (*section != '\0')
+    if (*section != '\0' || key == NULL)
         return mp_errf(e, MP_ERR_PARSE, "mp-exchange takes no [%.32s] sections", section);
     return xconf_set(arg, key, value, e);
 }

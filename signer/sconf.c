@@ -250,7 +250,7 @@ sconf_cb(void *arg, const char *section, const char *name, const char *key, cons
     else if (strcmp(section, "profile") == 0 && *name != '\0') {
         if ((p = sconf_profile(c, name)) == NULL && (p = sconf_profile_add(c, name)) == NULL)
             return mp_errf(e, MP_ERR_INVALID, "too many profiles or name too long");
-        r = profile_kw(p, key, value, e);
+        r = key == NULL ? MP_OK : profile_kw(p, key, value, e);
     } else
         return mp_errf(e, MP_ERR_PARSE, "unknown section [%.32s%s%.64s]", section, *name ? " " : "",
             name);

@@ -89,7 +89,7 @@ conf_cb(void *arg, const char *section, const char *name, const char *key, const
     struct fake *f = arg;
     struct fake_client *c;
 
-    if (*section == '\0')
+    if (*section == '\0' && key != NULL)
         return global_kw(f, key, value, e);
     if (strcmp(section, "client") != 0 || *name == '\0')
         return mp_errf(e, MP_ERR_PARSE, "sections are [client CLIENT_ID]");
@@ -99,7 +99,7 @@ conf_cb(void *arg, const char *section, const char *name, const char *key, const
         c = &f->clients[f->nclients++];
         snprintf(c->id, sizeof(c->id), "%s", name);
     }
-    return client_kw(c, key, value, e);
+    return key == NULL ? MP_OK : client_kw(c, key, value, e);
 }
 
 enum mp_err
