@@ -1,40 +1,70 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: a SoftHSM developer token whose key never leaves it,
-# and a Maskinporten JWT grant signed inside it, decoded and verified with python3-jwt.
+# The main job on the embedded default: a SoftHSM token whose key never leaves it, mp-fake as
+# Maskinporten and Altinn, mp-signer serve and mp-exchange serve; fetches an Altinn token for
+# altinn:serviceowner/instances.read, prints its claims and the audit line of the grant behind
+# it, verifies the audit log, and stops everything it started.
 # Installs what is missing (Debian 12), builds into build/, keeps the token in build/demo/.
 set -euo pipefail
 MP_SCRIPT=demo
 . "$(dirname "$0")/lib.sh"
 
 # shellcheck disable=SC2086
-mp_ensure_packages $MP_PKGS_BUILD $MP_PKGS_RUN python3-jwt python3-cryptography
+mp_ensure_packages $MP_PKGS_BUILD $MP_PKGS_RUN curl python3-jwt python3-cryptography
 mp_say "building into build/"
 mp_build "$MP_ROOT/build"
-dir=${MP_DEMO_DIR:-$MP_ROOT/build/demo}
+B=$MP_ROOT/build
+dir=${MP_DEMO_DIR:-$B/demo}
 bash "$MP_ROOT/scripts/softhsm-init.sh" "$dir"
+run=$(mktemp -d /tmp/mp-demo.XXXXXX)
+pids=()
+stop_all() {
+    local p
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$run"
+}
+trap stop_all EXIT
+wait_for() { # FILE PATTERN
+    for _ in $(seq 1 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+    cat "$1" >&2
+    mp_die "timed out waiting for $2"
+}
 
-signer=$MP_ROOT/build/mp-signer
+cid=$(sed -n 's/^client_id = //p' "$dir/signer.conf")
+cat >"$run/fake.conf" <<CONF
+listen = 127.0.0.1:0
+issuer = https://test.maskinporten.no/
+ca = $dir/ca.pem
+[client $cid]
+org = 314159268
+scopes = altinn:serviceowner/instances.read altinn:serviceowner/instances.write
+CONF
+"$B/mp-fake" --config "$run/fake.conf" >"$run/fake.out" 2>"$run/fake.err" &
+pids+=($!)
+wait_for "$run/fake.out" "listening on"
+fake=$(sed -n 's/^mp-fake listening on //p' "$run/fake.out")
+"$B/mp-signer" serve --config "$dir/signer.conf" 2>"$run/signer.err" &
+pids+=($!)
+wait_for "$run/signer.err" "info: serving"
+"$B/mp-exchange" serve --maskinporten-url "$fake/" --altinn-url "$fake" \
+    --signer-socket "$dir/signer.sock" --listen 127.0.0.1:0 2>"$run/exchange.err" &
+pids+=($!)
+wait_for "$run/exchange.err" "info: listening on"
+exch=$(sed -n 's/.*info: listening on \(http:.*\)/\1/p' "$run/exchange.err")
+
 echo
-echo "== the key, as the token reports it"
-"$signer" key list --config "$dir/signer.conf"
+echo "== started: mp-fake $fake, mp-signer on $dir/signer.sock, mp-exchange $exch"
+echo "== mp-exchange token --altinn --scope altinn:serviceowner/instances.read"
+tok=$("$B/mp-exchange" token --url "$exch" --altinn --scope altinn:serviceowner/instances.read)
+echo "${tok:0:60}...(${#tok} bytes)"
 echo
-echo "== mp-signer grant --config $dir/signer.conf --scope altinn:serviceowner/instances.read"
-jws=$("$signer" grant --config "$dir/signer.conf" --scope altinn:serviceowner/instances.read)
-echo "${jws:0:72}...(${#jws} bytes)"
+echo "== its claims"
+"$MP_PY" -c 'import json,sys,jwt; print(json.dumps(jwt.decode(sys.argv[1], options={"verify_signature": False}), indent=2))' "$tok"
 echo
-"$MP_PY" - "$jws" "$dir/cert.pem" <<'PY'
-import json, sys
-import jwt
-from cryptography import x509
-token, cert_path = sys.argv[1], sys.argv[2]
-header = jwt.get_unverified_header(token)
-shown = dict(header, x5c=[c[:40] + "..." for c in header.get("x5c", [])])
-print("== header\n" + json.dumps(shown, indent=2))
-cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
-claims = jwt.decode(token, cert.public_key(), algorithms=[header["alg"]],
-                    audience="https://test.maskinporten.no/")
-print("== claims (signature verified with cert.pem by python3-jwt)\n" + json.dumps(claims, indent=2))
-PY
+echo "== the audit line of the grant behind it (mp-signer audit show --json)"
+"$B/mp-signer" audit show "$dir/audit.log" --outcome granted --json | tail -n 1
 echo
-echo "== certificate chain"
-openssl verify -CAfile "$dir/ca.pem" "$dir/cert.pem"
+echo "== stopping; the signer signs a last checkpoint on its way out"
+stop_all
+trap - EXIT
+"$B/mp-signer" audit verify "$dir/audit.log" --cert "$dir/audit-pub.pem"
