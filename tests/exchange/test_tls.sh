@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Upstream TLS is verified (a private CA only with --ca-file), redirects are not followed, and
+# every misbehaving upstream gives a bounded, clear error while the exchange stays up.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls/ca.key" -out "$T/tls/ca.pem" -days 2 \
+    -subj "/CN=mp-fake TLS test CA" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$T/tls/srv.key" -out "$T/tls/srv.csr" \
+    -subj "/CN=127.0.0.1" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$T/tls/srv.ext"
+openssl x509 -req -in "$T/tls/srv.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" -set_serial 7 \
+    -days 2 -extfile "$T/tls/srv.ext" -out "$T/tls/srv.pem" 2>/dev/null
+FAKE_TLS=$(printf 'tls_cert = %s\ntls_key = %s' "$T/tls/srv.pem" "$T/tls/srv.key") setup_fake
+case $FAKE in https://*) ;; *) fail "mp-fake is not on HTTPS: $FAKE" ;; esac
+start_signer
+R=altinn:serviceowner/instances.read
+get() { curl -s -o "$T/resp" -w '%{http_code}' "$EXCH$1"; }
+
+start_exchange --ca-file "$T/tls/ca.pem"
+[ "$(get "/v1/altinn?scope=$R")" = 200 ] || fail "HTTPS with --ca-file: $(cat "$T/resp")"
+ok "HTTPS upstream with a private CA given by --ca-file: Altinn token"
+kill "$EXCH_PID"
+start_exchange
+[ "$(get "/v1/maskinporten?scope=$R")" = 502 ] || fail "untrusted TLS accepted: $(cat "$T/resp")"
+grep -qi 'certificate' "$T/resp" || fail "TLS error not named: $(cat "$T/resp")"
+ok "HTTPS upstream whose certificate the system store does not trust: 502 naming the certificate"
+kill "$EXCH_PID"
+
+bad() { # MODE EXPECTED-STATUS TEXT
+    "$PY" "$MP_ROOT/tests/exchange/badserver.py" "$1" >"$T/bad.port" &
+    PIDS+=($!)
+    for _ in $(seq 1 50); do [ -s "$T/bad.port" ] && break; sleep 0.05; done
+    "$MP_EXCHANGE" serve --maskinporten-url "http://127.0.0.1:$(cat "$T/bad.port")/" \
+        --altinn-url http://127.0.0.1:9 --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 \
+        --config <(printf 'timeout_ms = 1500\nretries = 1\n') 2>"$T/exchange.err" &
+    PIDS+=($!)
+    EXCH_PID=$!
+    for _ in $(seq 1 100); do
+        EXCH=$(sed -n 's/.*info: listening on \(http:.*\)/\1/p' "$T/exchange.err")
+        [ -n "$EXCH" ] && break
+        sleep 0.05
+    done
+    t0=$(date +%s%3N)
+    code=$(get "/v1/maskinporten?scope=$R")
+    [ "$code" = "$2" ] || fail "$1: HTTP $code, want $2: $(cat "$T/resp")"
+    grep -qi -- "$3" "$T/resp" || fail "$1: answer lacks '$3': $(cat "$T/resp")"
+    ms=$(($(date +%s%3N) - t0))
+    [ "$ms" -lt 8000 ] || fail "$1: not bounded in time"
+    answer=$(cut -c1-90 "$T/resp")
+    [ "$(get /healthz)" = 200 ] || fail "$1: exchange not up afterwards"
+    ok "$1: HTTP $code in $ms ms, $answer; exchange still up"
+    kill "$EXCH_PID" "${PIDS[-2]}"
+}
+bad redirect 502 "HTTP 302"
+bad huge 502 "larger than 1 MiB"
+bad slow 504 "timeout"
+bad reset 502 "temporarily_unavailable"
+bad html 502 "not a JSON object"
+bad truncated 502 "temporarily_unavailable"
