@@ -21,15 +21,19 @@ name_entry(X509_NAME *name, int nid, char *out, size_t outlen)
     int idx = X509_NAME_get_index_by_NID(name, nid, -1);
     ASN1_STRING *s;
     unsigned char *u = NULL;
-    int n;
+    int n, nul;
 
     if (idx < 0)
         return MP_ERR_NOTFOUND;
     s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
     if ((n = ASN1_STRING_to_UTF8(&u, s)) < 0)
         return MP_ERR_PARSE;
+    /* An embedded NUL must not let "NTRNO-<orgno>\0..." pass as the text before it. */
+    nul = memchr(u, '\0', (size_t)n) != NULL;
     snprintf(out, outlen, "%.*s", n, (const char *)u);
     OPENSSL_free(u);
+    if (nul)
+        return MP_ERR_PARSE;
     return (size_t)n < outlen ? MP_OK : MP_ERR_TOOBIG;
 }
 

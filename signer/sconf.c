@@ -237,11 +237,32 @@ global_kw(struct sconf *c, const char *key, const char *value, struct mp_errmsg 
     return mp_errf(e, MP_ERR_PARSE, "unknown setting \"%.64s\"", key);
 }
 
+/* One file or text: the profiles whose [profile NAME] header it has opened so far. */
+struct sconf_parse {
+    struct sconf *c;
+    const struct sconf_profile *opened[SCONF_MAX_PROFILES];
+    size_t nopened;
+};
+
+/* A second header for the same name would silently merge into, and override, the first. */
+static enum mp_err
+profile_open(struct sconf_parse *ps, const struct sconf_profile *p, struct mp_errmsg *e)
+{
+    size_t i;
+
+    for (i = 0; i < ps->nopened; i++)
+        if (ps->opened[i] == p)
+            return mp_errf(e, MP_ERR_PARSE, "duplicate [profile %s]", p->name);
+    ps->opened[ps->nopened++] = p; /* distinct members of c->profiles: never more than fit */
+    return MP_OK;
+}
+
 static enum mp_err
 sconf_cb(void *arg, const char *section, const char *name, const char *key, const char *value,
     struct mp_errmsg *e)
 {
-    struct sconf *c = arg;
+    struct sconf_parse *ps = arg;
+    struct sconf *c = ps->c;
     struct sconf_profile *p;
     enum mp_err r;
 
@@ -250,7 +271,7 @@ sconf_cb(void *arg, const char *section, const char *name, const char *key, cons
     else if (strcmp(section, "profile") == 0 && *name != '\0') {
         if ((p = sconf_profile(c, name)) == NULL && (p = sconf_profile_add(c, name)) == NULL)
             return mp_errf(e, MP_ERR_INVALID, "too many profiles or name too long");
-        r = key == NULL ? MP_OK : profile_kw(p, key, value, e);
+        r = key == NULL ? profile_open(ps, p, e) : profile_kw(p, key, value, e);
     } else
         return mp_errf(e, MP_ERR_PARSE, "unknown section [%.32s%s%.64s]", section, *name ? " " : "",
             name);
@@ -262,13 +283,17 @@ sconf_cb(void *arg, const char *section, const char *name, const char *key, cons
 enum mp_err
 sconf_load(struct sconf *c, const char *path, struct mp_errmsg *e)
 {
-    return mp_conf_parse_file(path, sconf_cb, c, e);
+    struct sconf_parse ps = {.c = c};
+
+    return mp_conf_parse_file(path, sconf_cb, &ps, e);
 }
 
 enum mp_err
 sconf_load_text(struct sconf *c, const char *text, const char *label, struct mp_errmsg *e)
 {
-    return mp_conf_parse_text(text, strlen(text), label, sconf_cb, c, e);
+    struct sconf_parse ps = {.c = c};
+
+    return mp_conf_parse_text(text, strlen(text), label, sconf_cb, &ps, e);
 }
 
 enum mp_err
