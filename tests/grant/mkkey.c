@@ -111,6 +111,10 @@ import(CK_SESSION_HANDLE s, CK_ATTRIBUTE *lbl, CK_ATTRIBUTE *id)
     CK_OBJECT_HANDLE o;
     CK_RV rv = p->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &o);
 
+    for (size_t i = 9; i < sizeof(t) / sizeof(t[0]); i++) {
+        OPENSSL_cleanse(t[i].pValue, t[i].ulValueLen);
+        free(t[i].pValue);
+    }
     EVP_PKEY_free(k);
     return rv == CKR_OK ? 0 : die("C_CreateObject", rv);
 }
