@@ -156,6 +156,13 @@ clock_complaint(const struct xerr *err)
 static int
 transient(const struct up_resp *r, enum mp_err rc)
 {
+    return (rc != MP_OK && r->fail != UP_TLS) || r->status >= 500 || r->status == 429;
+}
+
+/* The call failed below HTTP: MP_ERR_IO if a retry may help, MP_ERR_CRYPTO if TLS refused it. */
+static int
+transport_failed(const struct up_resp *r, enum mp_err rc)
+{
     return rc != MP_OK || r->status >= 500 || r->status == 429;
 }
 
@@ -168,6 +175,11 @@ transport_error(struct fetcher *f, const char *who, const char *target, const st
         xerr_set(err, r->status == 429 || r->status == 503 ? 503 : 502, "temporarily_unavailable",
             "%s answered HTTP %ld", who, r->status);
         metrics_upstream_error(f->m, target, r->status == 429 ? "http_429" : "http_5xx");
+        return;
+    }
+    if (r->fail == UP_TLS) {
+        xerr_set(err, 502, "server_error", "%s (check ca_file and the upstream URL)", e->text);
+        metrics_upstream_error(f->m, target, "tls");
         return;
     }
     xerr_set(err, r->fail == UP_TIMEOUT ? 504 : 502, "temporarily_unavailable", "%s", e->text);
@@ -195,9 +207,9 @@ token_once(struct fetcher *f, const char *jws, struct xtok *out, struct xerr *er
     }
     rc = up_post_form(f->conf, f->token_url, mp_buf_str(form), &r, &e);
     metrics_upstream_call(f->m, "token", r.seconds, r.date);
-    if (transient(&r, rc)) {
+    if (transport_failed(&r, rc)) {
         transport_error(f, "Maskinporten", "token", &r, &e, err);
-        rc = MP_ERR_IO;
+        rc = transient(&r, rc) ? MP_ERR_IO : MP_ERR_CRYPTO;
         goto out;
     }
     if (r.status != 200) {
@@ -286,9 +298,9 @@ fetch_altinn(struct fetcher *f, const char *mp_token, struct xtok *out, struct x
             break;
         backoff(attempt++);
     }
-    if (transient(&r, rc)) {
+    if (transport_failed(&r, rc)) {
         transport_error(f, "Altinn", "exchange", &r, &e, err);
-        rc = MP_ERR_IO;
+        rc = transient(&r, rc) ? MP_ERR_IO : MP_ERR_CRYPTO;
         goto out;
     }
     if (r.status != 200) {

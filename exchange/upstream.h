@@ -16,6 +16,7 @@ enum up_fail {
     UP_TIMEOUT = 2,
     UP_TOOBIG = 3,
     UP_OTHER = 4,
+    UP_TLS = 5, /* the peer's certificate did not verify: retrying cannot help */
 };
 
 struct up_resp {

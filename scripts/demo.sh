@@ -24,8 +24,11 @@ stop_all() {
     rm -rf "$run"
 }
 trap stop_all EXIT
-wait_for() { # FILE PATTERN
-    for _ in $(seq 1 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+wait_for() { # FILE PATTERN; only complete lines count: a half-written port is a wrong port
+    for _ in $(seq 1 200); do
+        head -n "$(wc -l <"$1")" "$1" 2>/dev/null | grep -q "$2" && return 0
+        sleep 0.05
+    done
     cat "$1" >&2
     mp_die "timed out waiting for $2"
 }

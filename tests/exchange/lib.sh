@@ -1,7 +1,7 @@
 # Helpers for the exchange tests: a token, mp-fake, mp-signer serve and mp-exchange serve on
 # loopback, all in a temp dir. MP_SIGNER, MP_EXCHANGE, MP_FAKE and MP_ROOT come from ctest.
 # shellcheck shell=bash
-set -euo pipefail
+set -Eeuo pipefail
 : "${MP_SIGNER:?}" "${MP_EXCHANGE:?}" "${MP_FAKE:?}" "${MP_ROOT:?}"
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/mp-exchange-test.XXXXXX)
@@ -14,6 +14,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "FAIL - line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 ok() { echo "ok - $*"; }
+
+# Waits up to 10 s for FILE to hold a complete line the sed SCRIPT prints, and prints it. A line
+# still being written (no newline yet) is not read: a half-written port number is a wrong port.
+line_value() {
+    local v
+    for _ in $(seq 1 200); do
+        v=$(head -n "$(wc -l <"$1")" "$1" | sed -n "$2" | head -n 1)
+        [ -n "$v" ] && { printf '%s\n' "$v"; return 0; }
+        sleep 0.05
+    done
+    return 1
+}
 fail() { echo "FAIL - $*" >&2; exit 1; }
 
 # The developer token, the fake's config for its client (and a kid client), mp-fake running.
@@ -45,18 +57,14 @@ systemuser_orgs = 991825827
 CONF
     "$MP_FAKE" --config "$T/fake.conf" >"$T/fake.out" 2>"$T/fake.err" &
     PIDS+=($!)
-    for _ in $(seq 1 100); do
-        FAKE=$(sed -n 's/^mp-fake listening on //p' "$T/fake.out")
-        [ -n "$FAKE" ] && return 0
-        sleep 0.05
-    done
-    fail "mp-fake did not start: $(cat "$T/fake.err")"
+    FAKE=$(line_value "$T/fake.out" 's/^mp-fake listening on //p') ||
+        fail "mp-fake did not start: $(cat "$T/fake.err")"
 }
 
 start_signer() {
     "$MP_SIGNER" serve --config "$CONF" 2>"$T/signer.err" &
     PIDS+=($!)
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 200); do
         grep -q 'info: serving' "$T/signer.err" && return 0
         sleep 0.05
     done
@@ -69,12 +77,13 @@ start_exchange() {
         --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 "$@" 2>"$T/exchange.err" &
     PIDS+=($!)
     EXCH_PID=$!
-    for _ in $(seq 1 100); do
-        EXCH=$(sed -n 's/.*info: listening on \(http:.*\)/\1/p' "$T/exchange.err")
-        [ -n "$EXCH" ] && return 0
-        sleep 0.05
-    done
-    fail "exchange did not start: $(cat "$T/exchange.err")"
+    wait_exchange
+}
+
+# EXCH: the base URL of the exchange whose log is $T/exchange.err, once it is listening.
+wait_exchange() {
+    EXCH=$(line_value "$T/exchange.err" 's/.*info: listening on \(http:.*\)/\1/p') ||
+        fail "exchange did not start: $(cat "$T/exchange.err")"
 }
 
 stat_of() { curl -s "$FAKE/stats" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }

@@ -100,8 +100,7 @@ kill "$EXCH_PID"
     "$T/tok/signer.sock" --listen 127.0.0.1:0 --config <(printf 'timeout_ms = 500\nretries = 1\n') \
     2>"$T/exchange.err" &
 PIDS+=($!)
-sleep 0.5
-EXCH=$(sed -n 's/.*info: listening on \(http:.*\)/\1/p' "$T/exchange.err")
+wait_exchange
 fake_reset
 fake_fault '{"target":"token","delay_ms":1500}'
 t0=$(date +%s%3N)

@@ -23,23 +23,23 @@ kill "$EXCH_PID"
 start_exchange
 [ "$(get "/v1/maskinporten?scope=$R")" = 502 ] || fail "untrusted TLS accepted: $(cat "$T/resp")"
 grep -qi 'certificate' "$T/resp" || fail "TLS error not named: $(cat "$T/resp")"
-ok "HTTPS upstream whose certificate the system store does not trust: 502 naming the certificate"
+curl -s "$EXCH/metrics" >"$T/metrics"
+grep -q '^mp_exchange_upstream_errors_total{target="token",code="tls"} 1$' "$T/metrics" ||
+    fail "a TLS verification failure was retried or not counted: $(grep upstream_errors "$T/metrics")"
+ok "HTTPS upstream whose certificate the system store does not trust: 502 naming the certificate, not retried"
 kill "$EXCH_PID"
 
 bad() { # MODE EXPECTED-STATUS TEXT
     "$PY" "$MP_ROOT/tests/exchange/badserver.py" "$1" >"$T/bad.port" &
     PIDS+=($!)
-    for _ in $(seq 1 50); do [ -s "$T/bad.port" ] && break; sleep 0.05; done
+    for _ in $(seq 1 200); do [ -s "$T/bad.port" ] && break; sleep 0.05; done
+    [ -s "$T/bad.port" ] || fail "$1: badserver.py did not start"
     "$MP_EXCHANGE" serve --maskinporten-url "http://127.0.0.1:$(cat "$T/bad.port")/" \
         --altinn-url http://127.0.0.1:9 --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 \
         --config <(printf 'timeout_ms = 1500\nretries = 1\n') 2>"$T/exchange.err" &
     PIDS+=($!)
     EXCH_PID=$!
-    for _ in $(seq 1 100); do
-        EXCH=$(sed -n 's/.*info: listening on \(http:.*\)/\1/p' "$T/exchange.err")
-        [ -n "$EXCH" ] && break
-        sleep 0.05
-    done
+    wait_exchange
     t0=$(date +%s%3N)
     code=$(get "/v1/maskinporten?scope=$R")
     [ "$code" = "$2" ] || fail "$1: HTTP $code, want $2: $(cat "$T/resp")"
