@@ -1,7 +1,7 @@
 # Helpers for the mp-signer serve integration tests: a throwaway token per test, a daemon on
 # it, and assertions. Source from a test script: MP_SIGNER and MP_ROOT come from ctest.
 # shellcheck shell=bash
-set -euo pipefail
+set -Eeuo pipefail
 
 : "${MP_SIGNER:?MP_SIGNER must name the mp-signer binary}"
 : "${MP_ROOT:?MP_ROOT must name the source tree}"
