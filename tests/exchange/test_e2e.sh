@@ -120,6 +120,21 @@ ok "/metrics: requests by route and status, upstream latency histogram, errors b
 [ "$(get "/v1/maskinporten?scope=$R&resource=https://a.example/")" = 200 ] || fail "no recovery"
 [ "$(get /readyz)" = 200 ] || fail "readyz: $(cat "$T/resp")"
 [ "$(get /healthz)" = 200 ] || fail "healthz"
+
+# Clock sanity: the skew against upstream Date headers is a gauge; beyond 5 s, one warning.
+skew() { curl -s "$EXCH/metrics" | sed -n 's/^mp_exchange_clock_skew_seconds //p'; }
+s=$(skew)
+[ "${s#-}" -le 1 ] || fail "skew with a true upstream clock: '$s'"
+! grep -q "clock" "$T/exchange.err" || fail "clock warning with no skew"
+fake_fault '{"target":"any","date_offset_s":-30}'
+[ "$(get "/v1/maskinporten?scope=$R&resource=https://g.example/")" = 200 ] ||
+    fail "skewed Date: $(cat "$T/resp")"
+fake_reset
+s=$(skew)
+[ "$s" -ge 29 ] && [ "$s" -le 31 ] || fail "skew gauge with an upstream 30 s behind: '$s'"
+grep -qE "warning: this host's clock is (29|30|31) s ahead of the upstream's Date header.*MP-130.*NTP" \
+    "$T/exchange.err" || fail "no clock warning naming the cause: $(grep clock "$T/exchange.err")"
+ok "clock skew: gauge ${s} s for an upstream Date 30 s behind, one warning naming NTP and MP-130"
 kill -TERM "${PIDS[1]}"
 sleep 0.5
 [ "$(get /readyz)" = 503 ] && [ "$(field signer)" = unreachable ] || fail "readyz with no signer: $(cat "$T/resp")"

@@ -32,6 +32,7 @@ struct fake_fault {
     char error[16]; /* a forced MP code */
     int drop, garbage;
     long count; /* calls left; <= 0: until reset */
+    long date_offset_s; /* answer normally, with a Date header this far off the real clock */
     int active;
 };
 
@@ -60,6 +61,7 @@ struct fake_reply {
     const char *type;
     struct mp_buf *body;
     int drop;
+    long date_offset_s; /* non-zero: send a Date header skewed by this much */
 };
 
 /* fake_conf.c */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -61,6 +62,7 @@ fault_set(struct fake *f, const char *body, size_t len, struct fake_reply *r)
     ft.drop = json_is_true(json_object_get(j, "drop"));
     ft.garbage = json_is_true(json_object_get(j, "garbage"));
     ft.count = (long)json_integer_value(json_object_get(j, "count"));
+    ft.date_offset_s = (long)json_integer_value(json_object_get(j, "date_offset_s"));
     ft.active = 1;
     pthread_mutex_lock(&f->mu);
     f->fault = ft;
@@ -91,6 +93,7 @@ fault_take(struct fake *f, const char *target, struct fake_fault *out)
 static int
 fault_apply(const struct fake_fault *ft, struct fake_reply *r)
 {
+    r->date_offset_s = ft->date_offset_s;
     if (ft->delay_ms > 0)
         usleep(ft->delay_ms * 1000u);
     if (ft->drop) {
@@ -124,6 +127,19 @@ count(struct fake *f, enum fake_stat s)
     pthread_mutex_lock(&f->mu);
     f->stats[s]++;
     pthread_mutex_unlock(&f->mu);
+}
+
+/* A Date header from a clock that is off by offset seconds; MHD then sends no Date of its own. */
+static void
+add_skewed_date(struct MHD_Response *resp, long offset)
+{
+    time_t t = time(NULL) + offset;
+    struct tm tm;
+    char date[64];
+
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
 }
 
 static void
@@ -210,6 +226,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
     if (resp == NULL)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.type ? r.type : "text/plain");
+    if (r.date_offset_s != 0)
+        add_skewed_date(resp, r.date_offset_s);
     ret = MHD_queue_response(c, r.status ? r.status : 500, resp);
     MHD_destroy_response(resp);
     return ret;
