@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "common/json.h"
 #include "common/log.h"
 #include "common/num.h"
 
@@ -62,7 +63,7 @@ static enum MHD_Result
 send_json(struct api *a, struct MHD_Connection *c, const char *route, unsigned int status,
     json_t *j)
 {
-    char *body = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *body = j != NULL ? mp_json_dumps(j, JSON_COMPACT) : NULL;
 
     json_decref(j);
     metrics_request(a->x->metrics, route, body != NULL ? (int)status : 503);

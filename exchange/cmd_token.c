@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/json.h"
 #include "exchange/upstream.h"
 #include "exchange/xcmds.h"
 
@@ -97,7 +98,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 static int
 token_print(long status, const struct mp_buf *body, int json)
 {
-    json_t *j = json_loadb(mp_buf_str(body), mp_buf_len(body), 0, NULL);
+    json_t *j = mp_json_loadb(mp_buf_str(body), mp_buf_len(body), 0, NULL);
     const char *tok = json_string_value(json_object_get(j, "access_token"));
     const char *err = json_string_value(json_object_get(j, "error"));
     const char *desc = json_string_value(json_object_get(j, "error_description"));

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "common/json.h"
 #include "common/log.h"
 #include "exchange/xcmds.h"
 
@@ -24,6 +25,7 @@ main(int argc, char **argv)
     setrlimit(RLIMIT_CORE, &rl);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     signal(SIGPIPE, SIG_IGN);
+    mp_json_init();
     mp_log_init("mp-exchange", MP_LOG_INFO);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);

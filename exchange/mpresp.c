@@ -7,6 +7,7 @@
 
 #include "common/b64.h"
 #include "common/buf.h"
+#include "common/json.h"
 
 /* Copies a string member of at most outlen-1 bytes; absent is an error only if required. */
 static enum mp_err
@@ -28,7 +29,7 @@ get_str(json_t *o, const char *key, char *out, size_t outlen, int required)
 static json_t *
 load_object(const char *body, size_t len)
 {
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *j = mp_json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);
@@ -154,7 +155,7 @@ mpresp_altinn(const char *body, size_t len, char *out, size_t outlen, struct mp_
         end--;
     if (end > 0 && body[0] == '"') {
         /* With Accept: application/json ASP.NET answers a JSON string. */
-        j = json_loadb(body, end, JSON_DECODE_ANY, NULL);
+        j = mp_json_loadb(body, end, JSON_DECODE_ANY, NULL);
         if (!json_is_string(j) || json_string_length(j) >= outlen) {
             json_decref(j);
             return mp_errf(e, MP_ERR_PARSE, "Altinn answered a malformed JSON string");

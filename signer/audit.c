@@ -17,6 +17,7 @@
 
 #include "common/b64.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/uuid.h"
 #include "signer/audit_format.h"
@@ -90,7 +91,7 @@ line_build(struct audit *a, unsigned long long seq, const char *prev, json_t *re
     enum mp_err r;
 
     audit_timestamp(ts);
-    if ((body = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL)
+    if ((body = mp_json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL)
         return MP_ERR_NOMEM;
     blen = strlen(body);
     if (prev != NULL)
@@ -375,7 +376,7 @@ tail_recover(struct audit *a, json_t **recovery, struct mp_errmsg *e)
         r = mp_errf(e, MP_ERR_PARSE, "audit log %s: last line too long", a->path);
         goto out;
     }
-    j = json_loadb((const char *)buf + start, end - 1 - start, 0, NULL);
+    j = mp_json_loadb((const char *)buf + start, end - 1 - start, 0, NULL);
     if (j == NULL || json_unpack(j, "{s:I}", "seq", &seq) != 0 || seq < 0) {
         r = mp_errf(e, MP_ERR_PARSE,
             "audit log %s: its last line is not an audit record; run "

@@ -16,6 +16,7 @@
 
 #include "common/b64.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "signer/audit_format.h"
 
 struct vstate {
@@ -106,7 +107,7 @@ fixed_str(const char *p, const char *end, const char *name, size_t *len)
 static enum mp_err
 check_header(struct vstate *v, const char *p, size_t len)
 {
-    json_t *j = json_loadb(p, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *j = mp_json_loadb(p, len, JSON_REJECT_DUPLICATES, NULL);
     const char *ev = NULL, *nonce = NULL;
     json_int_t seq = -1, ver = -1;
     unsigned char n[32];
@@ -149,7 +150,7 @@ static enum mp_err
 check_checkpoint(struct vstate *v, unsigned long long line, const char *p, size_t len,
     unsigned long long seq, const char *prev)
 {
-    json_t *j = json_loadb(p, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *j = mp_json_loadb(p, len, JSON_REJECT_DUPLICATES, NULL);
     const char *head = NULL, *alg = NULL, *key = NULL, *sig = NULL;
     json_int_t covers = -1;
     enum mp_err r = MP_OK;

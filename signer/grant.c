@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include "common/b64.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/uuid.h"
 #include "pkcs11/hsm.h"
@@ -98,7 +99,7 @@ signer_header(struct grant_signer *s, const struct sconf_profile *p, struct mp_e
     if ((r = jws_header_json(p->alg, p->kid, s->leaf, s->chain, &h, e)) != MP_OK)
         return r;
     r = MP_ERR_NOMEM;
-    if ((txt = json_dumps(h, JSON_COMPACT)) == NULL ||
+    if ((txt = mp_json_dumps(h, JSON_COMPACT)) == NULL ||
         (s->header_b64 = mp_buf_new(JWS_MAX)) == NULL)
         goto out;
     if ((r = mp_b64url_encode(s->header_b64, txt, strlen(txt))) != MP_OK)
@@ -195,7 +196,7 @@ signing_input(struct grant_signer *s, const struct grant_request *g, time_t now,
         return mp_errf(e, r, "no randomness for jti");
     if ((r = grant_claims_json(g, now, jti, &claims, e)) != MP_OK)
         return r;
-    if ((txt = json_dumps(claims, JSON_COMPACT)) == NULL) {
+    if ((txt = mp_json_dumps(claims, JSON_COMPACT)) == NULL) {
         r = mp_errf(e, MP_ERR_NOMEM, "out of memory");
         goto out;
     }

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 
 #include "common/b64.h"
+#include "common/json.h"
 
 enum mp_err
 jws_alg_parse(const char *s, enum jws_alg *out)
@@ -109,7 +110,7 @@ put_json_b64(struct mp_buf *out, const json_t *j)
     char *s;
     enum mp_err r;
 
-    if ((s = json_dumps(j, JSON_COMPACT)) == NULL)
+    if ((s = mp_json_dumps(j, JSON_COMPACT)) == NULL)
         return MP_ERR_NOMEM;
     r = mp_b64url_encode(out, s, strlen(s));
     free(s);

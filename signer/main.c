@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "common/json.h"
 #include "common/log.h"
 #include "signer/cli.h"
 #include "signer/cmds.h"
@@ -35,6 +36,7 @@ int
 main(int argc, char **argv)
 {
     no_core_dumps();
+    mp_json_init();
     /* A network HSM client that loses its peer must not kill the signer with SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     mp_log_init("mp-signer", MP_LOG_INFO);
