@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "exchange/api.h"
 #include "exchange/upstream.h"
 #include "exchange/xcmds.h"
@@ -71,9 +72,12 @@ serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
     struct api *a = NULL;
     int sig = 0;
 
+    if (mp_sandbox_drop_root(x->conf->user, e) != MP_OK)
+        return 1;
     if (upstream_global_init() != MP_OK || (x->metrics = metrics_new()) == NULL ||
         fetcher_init(&x->fetcher, x->conf, x->metrics, e) != MP_OK ||
-        (x->cache = cache_new(&x->fetcher, x->metrics)) == NULL || api_start(x, &a, e) != MP_OK) {
+        (x->cache = cache_new(&x->fetcher, x->metrics)) == NULL || api_start(x, &a, e) != MP_OK ||
+        mp_sandbox_enter((enum mp_sandbox_mode)x->conf->sandbox, e) != MP_OK) {
         if (e->text[0] == '\0')
             mp_errf(e, MP_ERR_NOMEM, "out of memory");
         return 1;

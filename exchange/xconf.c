@@ -5,6 +5,7 @@
 
 #include "common/conf.h"
 #include "common/num.h"
+#include "common/sandbox.h"
 
 struct xconf *
 xconf_new(void)
@@ -32,6 +33,7 @@ xconf_free(struct xconf *c)
     free(c->signer_socket);
     free(c->listen);
     free(c->listen_unix);
+    free(c->user);
     free(c);
 }
 
@@ -107,6 +109,10 @@ xconf_set(struct xconf *c, const char *key, const char *v, struct mp_errmsg *e)
         return mp_parse_mode(v, &c->unix_mode) == MP_OK
             ? MP_OK
             : mp_errf(e, MP_ERR_INVALID, "unix_mode must be octal such as 0660");
+    if (strcmp(key, "user") == 0)
+        return set_str(&c->user, v, e);
+    if (strcmp(key, "sandbox") == 0)
+        return mp_sandbox_mode_parse(v, &c->sandbox, e);
     return mp_errf(e, MP_ERR_PARSE, "unknown setting \"%.64s\"", key);
 }
 

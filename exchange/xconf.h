@@ -28,6 +28,8 @@ struct xconf {
     unsigned int retries;
     unsigned int threads;
     unsigned int unix_mode;
+    char *user; /* started as root: become this user before serving */
+    int sandbox; /* enum mp_sandbox_mode: enforce (default), log, off */
 };
 
 struct xconf *xconf_new(void);

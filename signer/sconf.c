@@ -8,6 +8,7 @@
 
 #include "common/conf.h"
 #include "common/num.h"
+#include "common/sandbox.h"
 
 #define DEFAULT_LIFETIME 60
 
@@ -60,6 +61,7 @@ sconf_free(struct sconf *c)
     free(c->socket_group);
     free(c->audit_log);
     free(c->audit_key);
+    free(c->user);
     for (i = 0; i < c->nprofiles; i++)
         profile_free(c->profiles[i]);
     free(c);
@@ -234,6 +236,10 @@ global_kw(struct sconf *c, const char *key, const char *value, struct mp_errmsg 
         c->workers = (unsigned int)v;
         return MP_OK;
     }
+    if (strcmp(key, "user") == 0)
+        return sconf_set_str(&c->user, value);
+    if (strcmp(key, "sandbox") == 0)
+        return mp_sandbox_mode_parse(value, &c->sandbox, e);
     return mp_errf(e, MP_ERR_PARSE, "unknown setting \"%.64s\"", key);
 }
 

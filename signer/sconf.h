@@ -56,6 +56,8 @@ struct sconf {
     char *audit_log;
     char *audit_key;
     unsigned int workers; /* signing workers, one session each; default: online CPUs */
+    char *user; /* started as root: become this user before touching the token */
+    int sandbox; /* enum mp_sandbox_mode: enforce (default), log, off */
     struct sconf_profile *profiles[SCONF_MAX_PROFILES];
     size_t nprofiles;
 };

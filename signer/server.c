@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/sandbox.h"
 
 json_t *
 srv_event_record(const char *event, const struct sconf *c)
@@ -258,11 +259,16 @@ server_open(const char *config_path, struct server **out, struct mp_errmsg *e)
     *out = s;
     if ((r = sconf_load(s->boot, config_path, e)) != MP_OK)
         return r;
+    /* Root is dropped before the module is loaded: the token, its recovery and every file the
+     * signer makes belong to the service user. */
+    if ((r = mp_sandbox_drop_root(s->boot->user, e)) != MP_OK)
+        return r;
     /* The socket is claimed before the audit log so a second signer names the real reason. */
     if ((r = hsmpool_start(s, e)) != MP_OK || (r = socket_listen(s, e)) != MP_OK ||
         (r = hsmpool_audit_open(s, e)) != MP_OK)
         return r;
-    return MP_OK;
+    /* Initialised: from here on only the system calls serving needs. */
+    return mp_sandbox_enter((enum mp_sandbox_mode)s->boot->sandbox, e);
 }
 
 enum mp_err

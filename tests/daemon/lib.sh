@@ -31,6 +31,11 @@ make_token() {
 
 # Starts the daemon and waits for its socket; stderr to $T/serve.err.
 start_signer() {
+    # valgrind does not implement seccomp(2): under it the filter is off (test_sandbox.sh runs
+    # natively in every stage; the -Werror and ASan stages run everything with the filter on).
+    case ${MP_WRAP:-} in
+    *valgrind*) grep -q '^sandbox = off$' "$CONF" || sed -i '1i sandbox = off' "$CONF" ;;
+    esac
     ${MP_WRAP:-} "$MP_SIGNER" serve --config "$CONF" 2>>"$T/serve.err" &
     SERVE_PID=$!
     local before

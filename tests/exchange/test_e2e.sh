@@ -145,3 +145,7 @@ ok "/readyz: 503 while upstream fails, 200 once it works, 503 'signer unreachabl
     fail "mp-exchange links a PKCS#11 library"
 ! grep -qiE 'softhsm|opensc|pkcs11|p11fault' "/proc/${PIDS[-1]}/maps" || fail "a PKCS#11 module is mapped"
 ok "mp-exchange: no PKCS#11 library linked (objdump) or mapped (/proc/PID/maps)"
+grep -q '^NoNewPrivs:.1$' "/proc/${PIDS[-1]}/status" && grep -q '^Seccomp:.2$' "/proc/${PIDS[-1]}/status" ||
+    fail "mp-exchange serves without no_new_privs and seccomp"
+grep -q 'sandbox: no_new_privs and a seccomp allowlist' "$T/exchange.err" || fail "sandbox not logged"
+ok "mp-exchange serves (every route above) under no_new_privs and its seccomp allowlist"

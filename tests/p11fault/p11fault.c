@@ -9,14 +9,18 @@
  * A rule is one line:  FUNCTION|*  CKR_NAME|0xHEX|OK  [after=N] [times=M] [hang=SECONDS]
  * "after=N" lets the first N matching calls through; "times=M" fails M calls then stops (0 or
  * absent: until the rule is removed); "hang=S" sleeps S seconds before answering (with OK, the
- * real call follows the sleep). "*" matches every intercepted function except C_Initialize,
+ * real call follows the sleep); "escape=1" makes the module try what a hostile module would,
+ * fork(2) and execve(2) of /bin/true, and log how each ended ("escape fork=EPERM execve=EPERM"):
+ * the signer's seccomp filter must refuse both. "*" matches every intercepted function except C_Initialize,
  * C_Finalize and C_GetFunctionList, so a "token gone" rule leaves the library loadable. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,7 +32,7 @@ struct rule {
     char fn[48];
     CK_RV rv;
     unsigned long after, times, seen, fired;
-    unsigned int hang;
+    unsigned int hang, escape;
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -92,6 +96,8 @@ parse_opt(struct rule *r, const char *tok)
         r->times = v;
     else if (strncmp(tok, "hang=", 5) == 0)
         r->hang = (unsigned int)v;
+    else if (strncmp(tok, "escape=", 7) == 0)
+        r->escape = (unsigned int)v;
 }
 
 static void
@@ -150,12 +156,43 @@ log_call(const char *fn, CK_RV rv)
     }
 }
 
+static const char *
+errno_name(int err)
+{
+    return err == 0 ? "ALLOWED" : err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : "OTHER";
+}
+
+/* What a hostile module would do: start a process. Both attempts must be refused. */
+static void
+escape_attempt(void)
+{
+    static char prog[] = "/bin/true";
+    char *argv[] = {prog, NULL}, *envp[] = {NULL};
+    const char *path = getenv("P11FAULT_LOG");
+    int fork_err = 0, exec_err;
+    pid_t pid = fork();
+    FILE *f;
+
+    if (pid == 0)
+        _exit(0);
+    if (pid < 0)
+        fork_err = errno;
+    else
+        waitpid(pid, NULL, 0);
+    execve(argv[0], argv, envp); /* returns only when refused */
+    exec_err = errno;
+    if (path != NULL && (f = fopen(path, "ae")) != NULL) {
+        fprintf(f, "escape fork=%s execve=%s\n", errno_name(fork_err), errno_name(exec_err));
+        fclose(f);
+    }
+}
+
 /* 1 with *rv set when a rule fires for fn; sleeps first when the rule says hang. */
 static int
 fault(const char *fn, CK_RV *rv)
 {
     struct rule *r = NULL;
-    unsigned int hang = 0;
+    unsigned int hang = 0, escape = 0;
     int fire = 0;
     size_t i;
 
@@ -167,12 +204,15 @@ fault(const char *fn, CK_RV *rv)
     if (r != NULL && r->seen++ >= r->after && (r->times == 0 || r->fired < r->times)) {
         r->fired++;
         hang = r->hang;
+        escape = r->escape;
         *rv = r->rv;
         fire = r->rv != CKR_OK;
     }
     pthread_mutex_unlock(&mu);
     if (hang > 0)
         sleep(hang);
+    if (escape)
+        escape_attempt();
     return fire;
 }
 

@@ -1,0 +1,27 @@
+/* Confinement for the daemons once they are initialised: drop root, no_new_privs, and a seccomp
+ * allowlist of the system calls serving needs. What is left out is what an attacker who got
+ * code running inside the signer (a hostile PKCS#11 module, a parser bug) would reach for:
+ * execve, fork, ptrace, mount, namespaces, kernel modules, bpf, setuid. */
+#ifndef MP_SANDBOX_H
+#define MP_SANDBOX_H
+
+#include "common/err.h"
+
+enum mp_sandbox_mode {
+    MP_SANDBOX_ENFORCE = 0, /* calls outside the list fail with EPERM */
+    MP_SANDBOX_LOG = 1, /* allowed, and logged by the kernel: for bringing up a new HSM module */
+    MP_SANDBOX_OFF = 2,
+};
+
+/* "enforce", "log" or "off" (a config's `sandbox =`) into *out, an enum mp_sandbox_mode. */
+enum mp_err mp_sandbox_mode_parse(const char *s, int *out, struct mp_errmsg *e);
+
+/* If running as root and user is set: become user (its primary group, no supplementary groups)
+ * for good, and check root cannot be regained. Not root, or no user: nothing to do (containers
+ * and CI run as root; production units set User= or `user`; mp_sandbox_enter warns). */
+enum mp_err mp_sandbox_drop_root(const char *user, struct mp_errmsg *e);
+
+/* Sets no_new_privs and loads the allowlist on every thread of the process (TSYNC). */
+enum mp_err mp_sandbox_enter(enum mp_sandbox_mode mode, struct mp_errmsg *e);
+
+#endif
