@@ -29,3 +29,35 @@ ok "writing works again: signing resumes by itself"
 stop_signer
 audit_verify >"$T/verify.out" || { cat "$T/verify.out"; fail "audit verify failed"; }
 ok "audit verify: $(cat "$T/verify.out")"
+
+# A real full filesystem: the audit log on a 256 KiB tmpfs (needs root to mount).
+if [ "$(id -u)" -eq 0 ] && mkdir "$T/small" && mount -t tmpfs -o size=256k,mode=0700 tmpfs "$T/small"; then
+    trap 'umount -l "$T/small" 2>/dev/null; cleanup' EXIT
+    sed -i "s|^audit_log = .*|audit_log = $T/small/audit.log|" "$CONF"
+    LOG=$T/small/audit.log
+    start_signer
+    request --scope altinn:serviceowner/instances.read >/dev/null || fail "no grant on tmpfs"
+    dd if=/dev/zero of="$T/small/filler" bs=4k 2>/dev/null || true # until ENOSPC
+    refused=0
+    for i in $(seq 1 200); do
+        if ! request --scope altinn:serviceowner/instances.read >/dev/null 2>"$T/req.err"; then
+            refused=$i
+            break
+        fi
+    done
+    [ "$refused" -gt 0 ] || fail "the filesystem never filled up"
+    grep -q "not writable" "$T/req.err" || fail "refusal does not say why: $(cat "$T/req.err")"
+    grep -q 'not writable: No space left on device: refusing to sign' "$T/serve.err" ||
+        fail "the signer did not name ENOSPC: $(grep -i writable "$T/serve.err" | tail -2)"
+    [ "$(tail -c 1 "$LOG" | od -An -c | tr -d ' ')" = '\n' ] || fail "a partial line on the full disk"
+    full_lines=$(wc -l <"$LOG")
+    ok "tmpfs full after $((refused - 1)) more grants: refused with ENOSPC named, $full_lines whole lines"
+    rm "$T/small/filler"
+    jws=$(request --scope altinn:serviceowner/instances.read) || fail "no grant after space returned"
+    grep -q "\"jws_sha256\":\"$(sha256 "$jws")\"" "$LOG" || fail "grant after ENOSPC not audited"
+    stop_signer
+    audit_verify >"$T/verify.out" || { cat "$T/verify.out"; fail "audit verify failed after ENOSPC"; }
+    ok "space returns: signing resumes by itself; audit verify: $(cat "$T/verify.out")"
+else
+    ok "not root or no tmpfs mount here: the full-filesystem case was not run (uid $(id -u))"
+fi
