@@ -132,15 +132,21 @@ token_route(struct api *a, struct MHD_Connection *c, int altinn)
 static enum MHD_Result
 readyz(struct api *a, struct MHD_Connection *c)
 {
-    int signer = fetch_signer_alive(&a->x->fetcher);
+    char why[512] = "";
+    int signer = fetch_signer_alive(&a->x->fetcher, why, sizeof(why));
     int up = metrics_upstream_state(a->x->metrics);
-    json_t *j = json_pack("{s:b, s:s, s:s}", "ready", signer && up != 0, "signer",
-        signer ? "up" : "unreachable", "upstream",
+    int ready = signer == 1 && up != 0;
+    json_t *j = json_pack("{s:b, s:s, s:s, s:s}", "ready", ready, "signer",
+        signer == 0 ? "unreachable" : "up", "hsm",
+        signer == 0       ? "unknown"
+            : signer == 1 ? "up"
+                          : why,
+        "upstream",
         up < 0   ? "unknown"
             : up ? "ok"
                  : "failing");
 
-    return send_json(a, c, "readyz", signer && up != 0 ? MHD_HTTP_OK : 503, j);
+    return send_json(a, c, "readyz", ready ? MHD_HTTP_OK : 503, j);
 }
 
 static enum MHD_Result

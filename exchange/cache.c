@@ -196,10 +196,7 @@ fetch_alt(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *
 static enum mp_err
 fetch_kind(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out, struct xerr *err)
 {
-    enum mp_err r = k == K_MP ? fetch_maskinporten(c->f, q, out, err) : fetch_alt(c, q, out, err);
-
-    metrics_upstream_ok(c->m, r == MP_OK);
-    return r;
+    return k == K_MP ? fetch_maskinporten(c->f, q, out, err) : fetch_alt(c, q, out, err);
 }
 
 /* Stores the outcome of a flight and wakes its waiters (called with mu held). */

@@ -171,6 +171,7 @@ static void
 transport_error(struct fetcher *f, const char *who, const char *target, const struct up_resp *r,
     const struct mp_errmsg *e, struct xerr *err)
 {
+    metrics_upstream_ok(f->m, 0);
     if (r->status >= 500 || r->status == 429) {
         xerr_set(err, r->status == 429 || r->status == 503 ? 503 : 502, "temporarily_unavailable",
             "%s answered HTTP %ld", who, r->status);
@@ -212,6 +213,8 @@ token_once(struct fetcher *f, const char *jws, struct xtok *out, struct xerr *er
         rc = transient(&r, rc) ? MP_ERR_IO : MP_ERR_CRYPTO;
         goto out;
     }
+    /* Readiness is about reaching the upstream: an answer, even a refusal, is reaching it. */
+    metrics_upstream_ok(f->m, 1);
     if (r.status != 200) {
         mp_refusal(f, &r, err);
         rc = MP_ERR_POLICY;
@@ -220,6 +223,7 @@ token_once(struct fetcher *f, const char *jws, struct xtok *out, struct xerr *er
     if ((rc = mpresp_token(mp_buf_str(r.body), mp_buf_len(r.body), tok, &e)) != MP_OK) {
         xerr_set(err, 502, "server_error", "%s", e.text);
         metrics_upstream_error(f->m, "token", "bad_body");
+        metrics_upstream_ok(f->m, 0);
         goto out;
     }
     if ((out->value = strdup(tok->access_token)) == NULL) {
@@ -303,6 +307,7 @@ fetch_altinn(struct fetcher *f, const char *mp_token, struct xtok *out, struct x
         rc = transient(&r, rc) ? MP_ERR_IO : MP_ERR_CRYPTO;
         goto out;
     }
+    metrics_upstream_ok(f->m, 1);
     if (r.status != 200) {
         *unauthorised = r.status == 401;
         xerr_set(err, r.status == 401 ? 502 : (int)r.status, "altinn_error",
@@ -315,6 +320,7 @@ fetch_altinn(struct fetcher *f, const char *mp_token, struct xtok *out, struct x
         (rc = mpresp_jwt_exp(tok, &exp)) != MP_OK) {
         xerr_set(err, 502, "server_error", "%s", e.text[0] ? e.text : "Altinn token has no exp");
         metrics_upstream_error(f->m, "exchange", "bad_body");
+        metrics_upstream_ok(f->m, 0);
         rc = MP_ERR_PARSE;
         goto out;
     }
@@ -333,7 +339,7 @@ out:
 }
 
 int
-fetch_signer_alive(struct fetcher *f)
+fetch_signer_alive(struct fetcher *f, char *why, size_t whylen)
 {
     struct frame_msg *req = calloc(1, sizeof(*req)), *resp = calloc(1, sizeof(*resp));
     struct mp_errmsg e = {{0}};
@@ -345,6 +351,8 @@ fetch_signer_alive(struct fetcher *f)
                 sclient_call(fd, req, resp, &e) == MP_OK && resp->type == FRAME_PONG
             ? (strncmp(resp->message, "hsm=up", 6) == 0 ? 1 : 2)
             : 0;
+        snprintf(why, whylen, "%s",
+            alive == 2 && strncmp(resp->message, "hsm=", 4) == 0 ? resp->message + 4 : "");
     }
     if (fd >= 0)
         close(fd);

@@ -44,9 +44,9 @@ enum mp_err fetch_maskinporten(struct fetcher *f, const struct xreq *q, struct x
 /* Exchanges a Maskinporten token at Altinn. *unauthorised is set on a 401. */
 enum mp_err fetch_altinn(struct fetcher *f, const char *mp_token, struct xtok *out,
     struct xerr *err, int *unauthorised);
-/* Asks the signer whether it answers (readiness): 0 unreachable, 1 ready, 2 up but its HSM
- * is unavailable (recovering, or a PIN problem). */
-int fetch_signer_alive(struct fetcher *f);
+/* Pings the signer: 0 unreachable, 1 serving with the HSM up, 2 reachable but the HSM is
+ * unavailable (why gets the signer's reason, e.g. "down: token not present"). */
+int fetch_signer_alive(struct fetcher *f, char *why, size_t whylen);
 void xtok_clear(struct xtok *t);
 void xerr_set(struct xerr *err, int status, const char *error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -155,7 +155,6 @@ metrics_upstream_error(struct metrics *m, const char *target, const char *code)
 {
     pthread_mutex_lock(&m->mu);
     bump(m->uerr, &m->nuerr, MAX_SERIES, target, code);
-    m->upstream_state = 0;
     pthread_mutex_unlock(&m->mu);
 }
 
