@@ -26,7 +26,15 @@ line_value() {
     done
     return 1
 }
-fail() { echo "FAIL - $*" >&2; exit 1; }
+# The daemons' logs go with a failure: a flake seen once in CI must be diagnosable from its output.
+fail() {
+    local f
+    echo "FAIL - $*" >&2
+    for f in "$T"/exchange.err "$T"/fake.err "$T"/signer.err; do
+        [ -s "$f" ] && { echo "--- tail of $(basename "$f")" >&2; tail -n 15 "$f" >&2; }
+    done
+    exit 1
+}
 
 # The developer token, the fake's config for its client (and a kid client), mp-fake running.
 setup_fake() {
@@ -55,6 +63,7 @@ jwks = $T/jwks.json
 consumer_orgs = 991825827
 systemuser_orgs = 991825827
 CONF
+    : >"$T/fake.out"
     "$MP_FAKE" --config "$T/fake.conf" >"$T/fake.out" 2>"$T/fake.err" &
     PIDS+=($!)
     FAKE=$(line_value "$T/fake.out" 's/^mp-fake listening on //p') ||
@@ -62,6 +71,7 @@ CONF
 }
 
 start_signer() {
+    : >"$T/signer.err"
     "$MP_SIGNER" serve --config "$CONF" 2>"$T/signer.err" &
     PIDS+=($!)
     for _ in $(seq 1 200); do
@@ -73,6 +83,7 @@ start_signer() {
 
 # mp-exchange on a free loopback port: EXCH is its base URL.
 start_exchange() {
+    : >"$T/exchange.err"
     "$MP_EXCHANGE" serve --maskinporten-url "$FAKE/" --altinn-url "$FAKE" \
         --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 "$@" 2>"$T/exchange.err" &
     PIDS+=($!)
@@ -80,7 +91,9 @@ start_exchange() {
     wait_exchange
 }
 
-# EXCH: the base URL of the exchange whose log is $T/exchange.err, once it is listening.
+# EXCH: the base URL of the exchange whose log is $T/exchange.err, once it is listening. The
+# caller empties that log before starting the exchange: the redirection truncates it only in the
+# child, so without that this could read the previous exchange's port.
 wait_exchange() {
     EXCH=$(line_value "$T/exchange.err" 's/.*info: listening on \(http:.*\)/\1/p') ||
         fail "exchange did not start: $(cat "$T/exchange.err")"

@@ -96,6 +96,7 @@ ok "Altinn 401 once: one fresh Maskinporten token and a second exchange"
 kill "$EXCH_PID"
 start_exchange --listen 127.0.0.1:0 # a fresh one with short timeouts
 kill "$EXCH_PID"
+: >"$T/exchange.err"
 "$MP_EXCHANGE" serve --maskinporten-url "$FAKE/" --altinn-url "$FAKE" --signer-socket \
     "$T/tok/signer.sock" --listen 127.0.0.1:0 --config <(printf 'timeout_ms = 500\nretries = 1\n') \
     2>"$T/exchange.err" &
