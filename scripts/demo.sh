@@ -2,7 +2,8 @@
 # The main job on the embedded default: a SoftHSM token whose key never leaves it, mp-fake as
 # Maskinporten and Altinn, mp-signer serve and mp-exchange serve; fetches an Altinn token for
 # altinn:serviceowner/instances.read, prints its claims and the audit line of the grant behind
-# it, verifies the audit log, and stops everything it started.
+# it, shows a refusal, verifies the audit log, writes the auditor's HTML report, and stops
+# everything it started.
 # Installs what is missing (Debian 12), builds into build/, keeps the token in build/demo/.
 set -euo pipefail
 MP_SCRIPT=demo
@@ -64,10 +65,17 @@ echo
 echo "== its claims"
 "$MP_PY" -c 'import json,sys,jwt; print(json.dumps(jwt.decode(sys.argv[1], options={"verify_signature": False}), indent=2))' "$tok"
 echo
-echo "== the audit line of the grant behind it (mp-signer audit show --json)"
+echo "== a scope the signer's policy does not allow for this profile is refused (and audited)"
+"$B/mp-exchange" token --url "$exch" --scope altinn:serviceowner/rolesandrights 2>&1 &&
+    mp_die "a scope outside the policy was granted"
+echo
+echo "== the audit line of the grant behind the token (mp-signer audit show --json)"
 "$B/mp-signer" audit show "$dir/audit.log" --outcome granted --json | tail -n 1
 echo
 echo "== stopping; the signer signs a last checkpoint on its way out"
 stop_all
 trap - EXIT
 "$B/mp-signer" audit verify "$dir/audit.log" --cert "$dir/audit-pub.pem"
+"$B/mp-signer" audit report "$dir/audit.log" --html "$dir/audit-report.html" \
+    --pubkey "$dir/audit-pub.pem"
+echo "== the auditor's page: file://$dir/audit-report.html (a sample is in docs/)"

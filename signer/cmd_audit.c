@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 
 #include "signer/audit_format.h"
+#include "signer/audit_report.h"
 #include "signer/audit_verify.h"
 #include "signer/cli.h"
 #include "signer/cmds.h"
@@ -19,10 +20,30 @@ static const char audit_usage[] =
     "usage: mp-signer audit verify FILE [--cert PEM]\n"
     "       mp-signer audit show FILE [--since T] [--until T] [--client ID] [--scope S]\n"
     "                               [--outcome granted|refused|error] [--json]\n"
-    "T is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC). --cert takes the audit key's certificate or\n"
-    "PEM public key (scripts/softhsm-init.sh writes audit-pub.pem).\n";
+    "       mp-signer audit report FILE --html OUT.html [--pubkey PEM]\n"
+    "T is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC). --cert and --pubkey are one option: the audit\n"
+    "key's certificate or PEM public key (scripts/softhsm-init.sh writes audit-pub.pem); without\n"
+    "it the hash chain is checked but checkpoint signatures are not.\n"
+    "report runs the checks of verify and writes one self-contained HTML page for auditors\n"
+    "(no scripts, loads nothing): the verdict and checkpoint status at its top, sign requests\n"
+    "per day, per client_id, scope, consumer_org and caller, and every refused or failed\n"
+    "request.\n"
+    "Exit status: 0 the log verified; 1 it did not (report still writes OUT.html, which says\n"
+    "FAILED at its top), or the log could not be read or the page not written (then no page);\n"
+    "2 bad command line.\n";
 
-enum { A_CERT = 256, A_SINCE, A_UNTIL, A_CLIENT, A_SCOPE, A_OUTCOME, A_JSON, A_HELP };
+enum {
+    A_CERT = 256,
+    A_SINCE,
+    A_UNTIL,
+    A_CLIENT,
+    A_SCOPE,
+    A_OUTCOME,
+    A_PUBKEY,
+    A_HTML,
+    A_JSON,
+    A_HELP,
+};
 
 static const struct option audit_opts[] = {
     {"cert", required_argument, NULL, A_CERT},
@@ -31,25 +52,28 @@ static const struct option audit_opts[] = {
     {"client", required_argument, NULL, A_CLIENT},
     {"scope", required_argument, NULL, A_SCOPE},
     {"outcome", required_argument, NULL, A_OUTCOME},
+    {"pubkey", required_argument, NULL, A_PUBKEY},
+    {"html", required_argument, NULL, A_HTML},
     {"json", no_argument, NULL, A_JSON},
     {"help", no_argument, NULL, A_HELP},
     {NULL, 0, NULL, 0},
 };
 
 struct audit_flags {
-    const char *file, *cert, *since, *until, *client, *scope, *outcome;
+    const char *file, *cert, *since, *until, *client, *scope, *outcome, *html;
     int json;
 };
 
 static int
 audit_parse(int argc, char **argv, struct audit_flags *f)
 {
-    const char **slot[] = {&f->cert, &f->since, &f->until, &f->client, &f->scope, &f->outcome};
+    const char **slot[] = {&f->cert, &f->since, &f->until, &f->client, &f->scope, &f->outcome,
+        &f->cert, &f->html};
     int c;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", audit_opts, NULL)) != -1) {
-        if (c >= A_CERT && c <= A_OUTCOME)
+        if (c >= A_CERT && c <= A_HTML)
             *slot[c - A_CERT] = optarg;
         else if (c == A_JSON)
             f->json = 1;
@@ -93,6 +117,29 @@ load_pub(const char *path, struct mp_errmsg *e)
     return k;
 }
 
+/* The one-line verdict of verify (and of report, after its page is written). */
+static int
+print_verdict(const struct audit_report *rep, enum mp_err r, int have_key)
+{
+    if (r == MP_ERR_CRYPTO) {
+        printf("audit log BAD at line %llu: %s\n", rep->bad_line, rep->reason);
+        return CLI_FAIL;
+    }
+    printf("audit log OK: %llu lines, %llu granted, %llu refused, %llu errors, ", rep->lines,
+        rep->granted, rep->refused, rep->errors);
+    if (!have_key)
+        printf("%llu checkpoints NOT verified (no --cert)", rep->checkpoints);
+    else
+        printf("%llu checkpoints verified", rep->checkpoints_verified);
+    if (rep->checkpoints > 0)
+        printf(" (last covers seq %llu, %llu lines after it)\n", rep->last_covers,
+            rep->after_checkpoint);
+    else
+        printf(" (no checkpoint yet: %llu lines protected by the chain only)\n",
+            rep->after_checkpoint);
+    return CLI_OK;
+}
+
 static int
 audit_verify(const struct audit_flags *f)
 {
@@ -105,25 +152,32 @@ audit_verify(const struct audit_flags *f)
         return cli_fail(&e);
     r = audit_verify_file(f->file, pub, &rep, &e);
     EVP_PKEY_free(pub);
-    if (r == MP_ERR_CRYPTO) {
-        printf("audit log BAD at line %llu: %s\n", rep.bad_line, rep.reason);
-        return CLI_FAIL;
-    }
-    if (r != MP_OK)
+    if (r != MP_OK && r != MP_ERR_CRYPTO)
         return cli_fail(&e);
-    printf("audit log OK: %llu lines, %llu granted, %llu refused, %llu errors, ", rep.lines,
-        rep.granted, rep.refused, rep.errors);
-    if (f->cert == NULL)
-        printf("%llu checkpoints NOT verified (no --cert)", rep.checkpoints);
-    else
-        printf("%llu checkpoints verified", rep.checkpoints_verified);
-    if (rep.checkpoints > 0)
-        printf(" (last covers seq %llu, %llu lines after it)\n", rep.last_covers,
-            rep.after_checkpoint);
-    else
-        printf(" (no checkpoint yet: %llu lines protected by the chain only)\n",
-            rep.after_checkpoint);
-    return CLI_OK;
+    return print_verdict(&rep, r, f->cert != NULL);
+}
+
+/* A log that fails verification still gets its page (saying so at the top) and exit 1. */
+static int
+audit_report_cmd(const struct audit_flags *f)
+{
+    struct audit_report rep;
+    struct mp_errmsg e = {{0}};
+    EVP_PKEY *pub = NULL;
+    enum mp_err r;
+
+    if (f->html == NULL) {
+        fputs("mp-signer audit report: --html OUT.html is required\n", stderr);
+        return CLI_USAGE;
+    }
+    if (f->cert != NULL && (pub = load_pub(f->cert, &e)) == NULL)
+        return cli_fail(&e);
+    r = audit_report_html(f->file, pub, f->html, &rep, &e);
+    EVP_PKEY_free(pub);
+    if (r != MP_OK && r != MP_ERR_CRYPTO)
+        return cli_fail(&e);
+    printf("report written to %s; ", f->html);
+    return print_verdict(&rep, r, f->cert != NULL);
 }
 
 /* YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS…]: compared as a prefix of the log's ts. */
@@ -248,11 +302,17 @@ cmd_audit(int argc, char **argv)
     int rc;
 
     memset(&f, 0, sizeof(f));
-    if (strcmp(sub, "verify") != 0 && strcmp(sub, "show") != 0) {
+    if (strcmp(sub, "verify") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "report") != 0) {
         fputs(audit_usage, strcmp(sub, "--help") == 0 ? stdout : stderr);
         return strcmp(sub, "--help") == 0 ? CLI_OK : CLI_USAGE;
     }
     if ((rc = audit_parse(argc - 1, argv + 1, &f)) != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
+    if (f.html != NULL && strcmp(sub, "report") != 0) {
+        fprintf(stderr, "mp-signer audit %s: --html is an option of audit report\n", sub);
+        return CLI_USAGE;
+    }
+    if (strcmp(sub, "report") == 0)
+        return audit_report_cmd(&f);
     return strcmp(sub, "verify") == 0 ? audit_verify(&f) : audit_show(&f);
 }
