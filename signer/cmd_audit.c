@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "common/json.h"
 #include "signer/audit_format.h"
 #include "signer/audit_report.h"
 #include "signer/audit_verify.h"
@@ -274,7 +275,7 @@ audit_show(const struct audit_flags *f)
     while ((n = getline(&line, &cap, fp)) > 0) {
         lineno++;
         if ((size_t)n > AUDIT_MAX_LINE + 1 ||
-            (j = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+            (j = mp_json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL) {
             fprintf(stderr, "mp-signer: error: %s:%llu is not an audit record\n", f->file, lineno);
             rc = CLI_FAIL;
             break;

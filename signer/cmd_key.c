@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <openssl/pem.h>
 
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/num.h"
 #include "common/uuid.h"
@@ -17,6 +19,7 @@
 #include "signer/cli.h"
 #include "signer/cmds.h"
 #include "signer/csr.h"
+#include "signer/jwk.h"
 #include "signer/session.h"
 
 static const char key_usage[] =
@@ -25,6 +28,10 @@ static const char key_usage[] =
     "       mp-signer key import-cert --key URI [--label L] FILE [TOKEN]\n"
     "       mp-signer key list [TOKEN]\n"
     "       mp-signer key pubkey --key URI [--out FILE] [TOKEN]   (PEM public key)\n"
+    "       mp-signer key jwk --key URI [--kid KID] [--alg RS256|RS384|RS512] [--jwks]\n"
+    "                         [--out FILE] [TOKEN]\n"
+    "jwk prints the public key as a JWK (use \"sig\"; kid defaults to its RFC 7638 thumbprint),\n"
+    "or with --jwks as a JWKS, ready to register; put the same kid in the profile (kid = …).\n"
     "TOKEN options: [--config FILE] [--profile NAME] [--module PATH] [--pin-file FILE]\n"
     "               [--token URI] (default: the token of --key or of the profile's key)\n";
 
@@ -42,6 +49,9 @@ enum {
     K_CN,
     K_O,
     K_OUT,
+    K_KID,
+    K_ALG,
+    K_JWKS,
     K_HELP,
     K_VERBOSE,
 };
@@ -60,6 +70,9 @@ static const struct option key_opts[] = {
     {"cn", required_argument, NULL, K_CN},
     {"o", required_argument, NULL, K_O},
     {"out", required_argument, NULL, K_OUT},
+    {"kid", required_argument, NULL, K_KID},
+    {"alg", required_argument, NULL, K_ALG},
+    {"jwks", no_argument, NULL, K_JWKS},
     {"verbose", no_argument, NULL, K_VERBOSE},
     {"help", no_argument, NULL, K_HELP},
     {NULL, 0, NULL, 0},
@@ -67,7 +80,8 @@ static const struct option key_opts[] = {
 
 struct key_flags {
     const char *config, *profile, *module, *pin_file, *token, *key, *label, *id, *bits;
-    const char *org, *cn, *o, *out, *file;
+    const char *org, *cn, *o, *out, *kid, *alg, *file;
+    int jwks;
 };
 
 struct key_ctx {
@@ -81,13 +95,15 @@ static int
 key_parse(int argc, char **argv, struct key_flags *f)
 {
     const char **slot[] = {&f->config, &f->profile, &f->module, &f->pin_file, &f->token, &f->key,
-        &f->label, &f->id, &f->bits, &f->org, &f->cn, &f->o, &f->out};
+        &f->label, &f->id, &f->bits, &f->org, &f->cn, &f->o, &f->out, &f->kid, &f->alg};
     int c;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":v", key_opts, NULL)) != -1) {
-        if (c >= K_CONFIG && c <= K_OUT)
+        if (c >= K_CONFIG && c <= K_ALG)
             *slot[c - K_CONFIG] = optarg;
+        else if (c == K_JWKS)
+            f->jwks = 1;
         else if (c == 'v' || c == K_VERBOSE)
             mp_log_set_level(MP_LOG_DEBUG);
         else if (c == K_HELP) {
@@ -282,6 +298,45 @@ out:
     return r;
 }
 
+/* The JWK (or JWKS) of a token key's public half; the kid goes to the log too, so the operator
+ * sees what to put in the profile. */
+static enum mp_err
+key_jwk(struct key_ctx *k, const struct key_flags *f, struct mp_errmsg *e)
+{
+    const char *alg = f->alg != NULL ? f->alg : "RS256";
+    struct hsm_key *key = NULL;
+    json_t *jwk = NULL, *doc = NULL;
+    char *text = NULL, *line = NULL;
+    enum mp_err r;
+
+    if (strcmp(alg, "RS256") != 0 && strcmp(alg, "RS384") != 0 && strcmp(alg, "RS512") != 0)
+        return mp_errf(e, MP_ERR_INVALID,
+            "--alg must be RS256, RS384 or RS512 (Maskinporten accepts nothing else)");
+    if (f->kid != NULL && (r = jwk_kid_check(f->kid, e)) != MP_OK)
+        return r;
+    if ((r = key_ctx_open(k, f, false, e)) != MP_OK ||
+        (r = key_find_checked(k, f->key != NULL ? f->key : k->prof->key, &key, e)) != MP_OK ||
+        (r = jwk_from_pkey(hsm_key_public(key), f->kid, alg, &jwk, e)) != MP_OK)
+        goto out;
+    doc = f->jwks ? json_pack("{s:[O]}", "keys", jwk) : json_incref(jwk);
+    if (doc == NULL || (text = mp_json_dumps(doc, JSON_INDENT(2))) == NULL ||
+        (line = malloc(strlen(text) + 2)) == NULL) {
+        r = mp_errf(e, MP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(line, strlen(text) + 2, "%s\n", text);
+    if ((r = write_out(f->out, line, strlen(line), e)) == MP_OK)
+        mp_info("key %s: kid %s, %s", hsm_key_label(key),
+            json_string_value(json_object_get(jwk, "kid")), alg);
+out:
+    free(line);
+    free(text);
+    json_decref(doc);
+    json_decref(jwk);
+    hsm_key_free(key);
+    return r;
+}
+
 static void
 print_cert_line(struct hsm_key *key)
 {
@@ -371,6 +426,8 @@ cmd_key(int argc, char **argv)
         r = key_list(&k, &f, &e);
     else if (strcmp(sub, "pubkey") == 0)
         r = key_pubkey(&k, &f, &e);
+    else if (strcmp(sub, "jwk") == 0)
+        r = key_jwk(&k, &f, &e);
     else {
         fprintf(stderr, "mp-signer key: unknown subcommand \"%s\"\n%s", sub, key_usage);
         return CLI_USAGE;

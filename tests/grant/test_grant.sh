@@ -72,6 +72,33 @@ v=$(pyjwt "$(grant --scope $S --kid my-kid-1)" "$T/tok/cert.pem")
 [ "$(jq_py "$v" 'j["header"]')" = "{'alg': 'RS256', 'kid': 'my-kid-1'}" ] || fail "kid header $v"
 ok "--kid: header {alg, kid} without x5c, signature verifies"
 
+# key jwk: the public JWK to register, its kid the RFC 7638 thumbprint as jose computes it; a kid
+# grant signed in the token verifies against that JWK with jose and python3-jwt.
+"$MP_SIGNER" key jwk --config "$CONF" >"$T/key.jwk" 2>/dev/null
+[ "$(jq_py "$(cat "$T/key.jwk")" 'sorted(j)')" = "['alg', 'e', 'kid', 'kty', 'n', 'use']" ] ||
+    fail "jwk members: $(cat "$T/key.jwk")"
+[ "$(jq_py "$(cat "$T/key.jwk")" 'j["kty"], j["use"], j["alg"]')" = "RSA sig RS256" ] ||
+    fail "jwk kty/use/alg: $(cat "$T/key.jwk")"
+thp=$(jose jwk thp -i "$T/key.jwk" -a S256)
+kid=$(jq_py "$(cat "$T/key.jwk")" 'j["kid"]')
+[ "$kid" = "$thp" ] && [ ${#kid} -eq 43 ] || fail "kid $kid is not jose's thumbprint $thp"
+jws=$(grant --scope $S --kid "$kid")
+printf '%s' "$jws" >"$T/kid.jws"
+jose jws ver -i "$T/kid.jws" -k "$T/key.jwk" || fail "jose does not verify a kid grant with the JWK"
+"$PY" - "$jws" "$T/key.jwk" "$kid" <<'PY' || fail "python3-jwt does not verify a kid grant with the JWK"
+import json, sys, jwt
+k = jwt.PyJWK(json.load(open(sys.argv[2])))
+jwt.decode(sys.argv[1], k.key, algorithms=["RS256"], options={"verify_aud": False})
+assert jwt.get_unverified_header(sys.argv[1])["kid"] == sys.argv[3]
+PY
+"$MP_SIGNER" key jwk --config "$CONF" --jwks --kid acme.mp-2026_1 --alg RS512 \
+    --out "$T/key.jwks" 2>/dev/null
+[ "$(jq_py "$(cat "$T/key.jwks")" '[(k["kid"], k["alg"], k["n"]) for k in j["keys"]] == [("acme.mp-2026_1", "RS512", json.load(open("'"$T/key.jwk"'"))["n"])]')" = True ] ||
+    fail "--jwks --kid --alg: $(cat "$T/key.jwks")"
+expect_refusal "is not allowed" "$MP_SIGNER" key jwk --config "$CONF" --kid "a/b"
+expect_refusal "RS256, RS384 or RS512" "$MP_SIGNER" key jwk --config "$CONF" --alg ES256
+ok "key jwk: {kty,use,alg,kid,n,e}, kid = jose's RFC 7638 thumbprint; a kid grant verifies with it (jose, python3-jwt); --jwks/--kid/--alg; bad kid refused"
+
 # --chain: a leaf issued by an intermediate CA; x5c carries leaf then intermediate.
 c=$T/chain
 mkdir -p "$c"
