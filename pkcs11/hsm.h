@@ -118,10 +118,21 @@ enum hsm_err hsm_sign_digest(const struct hsm_key *k, enum hsm_hash hash,
  * private, sign-only. Refuses if an object with this label or id exists. Needs an rw token. */
 enum hsm_err hsm_keygen_rsa(struct hsm_token *t, const char *label, const unsigned char *id,
     size_t idlen, unsigned int bits, struct mp_errmsg *e);
-/* Stores a certificate object (public, token) next to the key with this id. Refuses a
- * certificate whose exact bytes are already stored. Needs an rw token. */
+/* Stores a certificate object (public, token) next to the key with this id. A certificate
+ * whose exact bytes are already stored is refused, or, when already is not NULL, left as it is
+ * and *already set. Needs an rw token. */
 enum hsm_err hsm_cert_store(struct hsm_token *t, X509 *cert, const unsigned char *id, size_t idlen,
-    const char *label, struct mp_errmsg *e);
+    const char *label, bool *already, struct mp_errmsg *e);
+
+/* Stores a CA certificate (public, token, no CKA_ID) for building x5c chains; a certificate
+ * whose bytes are on the token already is left as it is and *already set. */
+enum hsm_err hsm_ca_store(struct hsm_token *t, X509 *ca, const char *label, bool *already,
+    struct mp_errmsg *e);
+/* The intermediates above leaf found among the token's certificates, in x5c order (the issuer
+ * of leaf first), each checked by name and signature, stopping below a self-issued root. An
+ * empty stack when the token holds none. The caller frees *out with sk_X509_pop_free. */
+enum hsm_err hsm_key_chain(const struct hsm_key *k, X509 *leaf, STACK_OF(X509) * *out,
+    struct mp_errmsg *e);
 
 /* Initialises the first uninitialised token of the module with this label and SO PIN, then
  * sets its user PIN. Refuses if a token with the label exists. For developer and CI tokens

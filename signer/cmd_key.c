@@ -25,13 +25,15 @@
 static const char key_usage[] =
     "usage: mp-signer key generate --label L [--id HEX] [--bits 2048|3072|4096] [TOKEN]\n"
     "       mp-signer key csr --key URI --org ORGNO [--cn NAME] [--o NAME] [--out FILE] [TOKEN]\n"
-    "       mp-signer key import-cert --key URI [--label L] FILE [TOKEN]\n"
+    "       mp-signer key import-cert --key URI [--label L] [--chain PEM] FILE [TOKEN]\n"
     "       mp-signer key list [TOKEN]\n"
     "       mp-signer key pubkey --key URI [--out FILE] [TOKEN]   (PEM public key)\n"
     "       mp-signer key jwk --key URI [--kid KID] [--alg RS256|RS384|RS512] [--jwks]\n"
     "                         [--out FILE] [TOKEN]\n"
     "jwk prints the public key as a JWK (use \"sig\"; kid defaults to its RFC 7638 thumbprint),\n"
     "or with --jwks as a JWKS, ready to register; put the same kid in the profile (kid = …).\n"
+    "import-cert --chain PEM also keeps the issuing CA certificates (the leaf's issuer first) on\n"
+    "the token; x5c grants then carry them without a chain = file.\n"
     "TOKEN options: [--config FILE] [--profile NAME] [--module PATH] [--pin-file FILE]\n"
     "               [--token URI] (default: the token of --key or of the profile's key)\n";
 
@@ -51,6 +53,7 @@ enum {
     K_OUT,
     K_KID,
     K_ALG,
+    K_CHAIN,
     K_JWKS,
     K_HELP,
     K_VERBOSE,
@@ -72,6 +75,7 @@ static const struct option key_opts[] = {
     {"out", required_argument, NULL, K_OUT},
     {"kid", required_argument, NULL, K_KID},
     {"alg", required_argument, NULL, K_ALG},
+    {"chain", required_argument, NULL, K_CHAIN},
     {"jwks", no_argument, NULL, K_JWKS},
     {"verbose", no_argument, NULL, K_VERBOSE},
     {"help", no_argument, NULL, K_HELP},
@@ -80,7 +84,7 @@ static const struct option key_opts[] = {
 
 struct key_flags {
     const char *config, *profile, *module, *pin_file, *token, *key, *label, *id, *bits;
-    const char *org, *cn, *o, *out, *kid, *alg, *file;
+    const char *org, *cn, *o, *out, *kid, *alg, *chain, *file;
     int jwks;
 };
 
@@ -95,12 +99,13 @@ static int
 key_parse(int argc, char **argv, struct key_flags *f)
 {
     const char **slot[] = {&f->config, &f->profile, &f->module, &f->pin_file, &f->token, &f->key,
-        &f->label, &f->id, &f->bits, &f->org, &f->cn, &f->o, &f->out, &f->kid, &f->alg};
+        &f->label, &f->id, &f->bits, &f->org, &f->cn, &f->o, &f->out, &f->kid, &f->alg,
+        &f->chain};
     int c;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":v", key_opts, NULL)) != -1) {
-        if (c >= K_CONFIG && c <= K_ALG)
+        if (c >= K_CONFIG && c <= K_CHAIN)
             *slot[c - K_CONFIG] = optarg;
         else if (c == K_JWKS)
             f->jwks = 1;
@@ -235,40 +240,80 @@ out:
     return r;
 }
 
+/* The intermediates of --chain, stored once each on the token (no CKA_ID: a CA serves every key
+ * it issued), so grants build x5c from the token alone. */
+static enum mp_err
+store_chain(struct key_ctx *k, STACK_OF(X509) * chain, struct mp_errmsg *e)
+{
+    char label[65];
+    bool already;
+    X509 *ca;
+    int i;
+
+    for (i = 0; i < sk_X509_num(chain); i++) {
+        ca = sk_X509_value(chain, i);
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca), NID_commonName, label,
+                sizeof(label)) <= 0)
+            snprintf(label, sizeof(label), "intermediate CA");
+        if (hsm_ca_store(k->tok, ca, label, &already, e) != HSM_OK)
+            return MP_ERR_HSM;
+        mp_info("%s CA certificate \"%s\" for x5c", already ? "token already holds" : "stored",
+            label);
+    }
+    return MP_OK;
+}
+
+/* The certificate must be for this key, and --chain must be its issuers in order, before
+ * anything is written. */
+static enum mp_err
+import_check(const struct key_flags *f, struct hsm_key *key, X509 *x, STACK_OF(X509) * chain,
+    struct mp_errmsg *e)
+{
+    if (EVP_PKEY_eq(X509_get0_pubkey(x), hsm_key_public(key)) != 1)
+        return mp_errf(e, MP_ERR_INVALID, "%s is not a certificate for key %s: public keys differ",
+            f->file, hsm_key_label(key));
+    if (chain != NULL && cert_check_chain(x, chain, e) != MP_OK) {
+        mp_err_prefix(e, "--chain %s", f->chain);
+        return MP_ERR_INVALID;
+    }
+    return MP_OK;
+}
+
 static enum mp_err
 key_import_cert(struct key_ctx *k, const struct key_flags *f, struct mp_errmsg *e)
 {
+    STACK_OF(X509) *chain = NULL;
     struct hsm_key *key = NULL;
     X509 *x = NULL;
     unsigned char id[128];
     size_t idlen = 0;
-    enum hsm_err h;
+    bool already = false;
     enum mp_err r;
 
     if (f->file == NULL)
         return mp_errf(e, MP_ERR_INVALID, "key import-cert needs the certificate FILE");
-    if ((r = cert_load_file(f->file, &x, e)) != MP_OK)
-        return r;
-    if ((r = key_ctx_open(k, f, true, e)) != MP_OK ||
-        (r = key_find_checked(k, f->key != NULL ? f->key : k->prof->key, &key, e)) != MP_OK)
+    if ((r = cert_load_file(f->file, &x, e)) != MP_OK ||
+        (f->chain != NULL && (r = cert_load_pem_file(f->chain, &chain, e)) != MP_OK) ||
+        (r = key_ctx_open(k, f, true, e)) != MP_OK ||
+        (r = key_find_checked(k, f->key != NULL ? f->key : k->prof->key, &key, e)) != MP_OK ||
+        (r = import_check(f, key, x, chain, e)) != MP_OK)
         goto out;
-    if (EVP_PKEY_eq(X509_get0_pubkey(x), hsm_key_public(key)) != 1) {
-        r = mp_errf(e, MP_ERR_INVALID, "%s is not a certificate for key %s: public keys differ",
-            f->file, hsm_key_label(key));
-        goto out;
-    }
     if (cli_hex(hsm_key_id_hex(key), id, sizeof(id), &idlen) != MP_OK) {
         r = mp_errf(e, MP_ERR_INVALID, "key %s has no CKA_ID to pair the certificate with",
             hsm_key_label(key));
         goto out;
     }
-    h = hsm_cert_store(k->tok, x, id, idlen, f->label ? f->label : hsm_key_label(key), e);
-    if (h != HSM_OK) {
-        r = hsm_to_mp(h);
+    /* With --chain, a certificate stored earlier is fine: the run adds its issuers. */
+    if ((r = hsm_to_mp(hsm_cert_store(k->tok, x, id, idlen,
+             f->label ? f->label : hsm_key_label(key), chain != NULL ? &already : NULL, e))) !=
+        MP_OK)
         goto out;
-    }
-    mp_info("stored certificate next to key %s", hsm_key_label(key));
+    mp_info("%s certificate next to key %s", already ? "token already holds the" : "stored",
+        hsm_key_label(key));
+    if (chain != NULL)
+        r = store_chain(k, chain, e);
 out:
+    sk_X509_pop_free(chain, X509_free);
     X509_free(x);
     hsm_key_free(key);
     return r;

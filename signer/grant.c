@@ -59,6 +59,22 @@ signer_key(struct grant_signer *s, const char *uri, struct mp_errmsg *e)
     return MP_OK;
 }
 
+/* Without a chain file, x5c carries the intermediates kept on the token (import-cert --chain),
+ * if any. */
+static enum mp_err
+signer_token_chain(struct grant_signer *s, struct mp_errmsg *e)
+{
+    enum hsm_err h;
+
+    if ((h = hsm_key_chain(s->key, s->leaf, &s->chain, e)) != HSM_OK)
+        return hsm_to_mp(h);
+    if (sk_X509_num(s->chain) == 0) {
+        sk_X509_free(s->chain);
+        s->chain = NULL;
+    }
+    return MP_OK;
+}
+
 /* x5c mode needs the certificate; kid mode uses it only for the organisation number. */
 static enum mp_err
 signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now, struct mp_errmsg *e)
@@ -83,7 +99,7 @@ signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now, s
         mp_warn("certificate has no organizationIdentifier NTRNO-<orgno>: Maskinporten will "
                 "not accept it as a virksomhetssertifikat");
     if (p->chain == NULL)
-        return MP_OK;
+        return signer_token_chain(s, e);
     if ((r = cert_load_pem_file(p->chain, &s->chain, e)) != MP_OK)
         return r;
     return cert_check_chain(s->leaf, s->chain, e);

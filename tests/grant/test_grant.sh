@@ -122,3 +122,32 @@ openssl verify -CAfile "$c/root.pem" -untrusted "$c/int.pem" "$c/leaf.pem" >/dev
 ok "--chain: x5c = [leaf, intermediate] and openssl verifies it to the root"
 expect_refusal "did not issue" grant --scope $S --chain "$T/tok/ca.pem"
 ok "a chain file whose certificate did not issue the leaf is refused"
+
+# key import-cert --chain: the intermediates go into the token, and grants carry them in x5c
+# without a chain file. A chain that did not issue the certificate stores nothing.
+K2='pkcs11:token=mp-dev;object=chained;type=private'
+"$MP_SIGNER" key generate --config "$CONF" --label chained --id 0c --bits 2048 2>/dev/null
+"$MP_SIGNER" key csr --config "$CONF" --key "$K2" --org 314159268 --out "$c/k2.csr"
+openssl x509 -req -in "$c/k2.csr" -CA "$c/int.pem" -CAkey "$c/int.key" -set_serial 4 -days 400 \
+    -extfile "$c/leaf.ext" -out "$c/k2.pem" 2>/dev/null
+expect_refusal "did not issue" "$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" \
+    --chain "$T/tok/ca.pem" "$c/k2.pem"
+"$MP_SIGNER" key list --config "$CONF" | grep -A4 '^chained ' | grep -q 'certificate: none' ||
+    fail "a refused import-cert --chain stored the certificate"
+[ "$(pkcs11-tool --module "$(sed -n 's/^module = //p' "$CONF")" --list-objects --type cert 2>/dev/null |
+    grep -c 'label: *test int')" = 0 ] || fail "a refused import-cert --chain stored the CA"
+"$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" --chain "$c/int.pem" "$c/k2.pem" \
+    2>"$T/imp.err" || fail "import-cert --chain: $(cat "$T/imp.err")"
+grep -q 'stored CA certificate "test int" for x5c' "$T/imp.err" || fail "CA not stored: $(cat "$T/imp.err")"
+v=$(pyjwt "$(grant --scope $S --key "$K2")" "$c/k2.pem") || fail "grant with the token's chain"
+[ "$(jq_py "$v" 'len(j["header"]["x5c"])')" = 2 ] || fail "x5c length without a chain file"
+jq_py "$v" 'j["header"]["x5c"][0]' | base64 -d | openssl x509 -inform DER -out "$T/k2x0.pem"
+jq_py "$v" 'j["header"]["x5c"][1]' | base64 -d | openssl x509 -inform DER -out "$T/k2x1.pem"
+cmp -s "$T/k2x0.pem" "$c/k2.pem" && cmp -s "$T/k2x1.pem" "$c/int.pem" ||
+    fail "x5c is not [leaf, intermediate]"
+openssl verify -CAfile "$c/root.pem" -untrusted "$T/k2x1.pem" "$T/k2x0.pem" >/dev/null ||
+    fail "the token's chain does not verify to the root"
+"$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" --chain "$c/int.pem" "$c/k2.pem" \
+    2>"$T/imp.err" || fail "import-cert --chain again: $(cat "$T/imp.err")"
+grep -q 'token already holds CA certificate "test int"' "$T/imp.err" || fail "rerun: $(cat "$T/imp.err")"
+ok "import-cert --chain: refused chain stores nothing; x5c = [leaf, intermediate] from the token, openssl verifies to the root; rerun stores nothing twice"
