@@ -69,6 +69,20 @@ cert_check_time(X509 *x, time_t now, struct mp_errmsg *e)
 }
 
 enum mp_err
+cert_seconds_left(X509 *x, time_t now, long long *secs)
+{
+    ASN1_TIME *t = ASN1_TIME_set(NULL, now);
+    int days = 0, rest = 0, ok;
+
+    ok = t != NULL && ASN1_TIME_diff(&days, &rest, t, X509_get0_notAfter(x)) == 1;
+    ASN1_TIME_free(t);
+    if (!ok)
+        return MP_ERR_PARSE;
+    *secs = (long long)days * 86400 + rest;
+    return MP_OK;
+}
+
+enum mp_err
 cert_load_pem_file(const char *path, STACK_OF(X509) * *out, struct mp_errmsg *e)
 {
     STACK_OF(X509) *sk = NULL;

@@ -14,6 +14,9 @@
 enum mp_err cert_orgno(X509 *x, char out[10]);
 /* MP_ERR_POLICY with a message when now is outside notBefore..notAfter. */
 enum mp_err cert_check_time(X509 *x, time_t now, struct mp_errmsg *e);
+/* Seconds from now to notAfter (negative once expired). */
+enum mp_err cert_seconds_left(X509 *x, time_t now, long long *secs);
+#define CERT_WARN_DAYS 30 /* certificates this close to notAfter are warned about */
 /* Every certificate in a PEM file, in file order (intermediates for x5c). At least one. */
 enum mp_err cert_load_pem_file(const char *path, STACK_OF(X509) * *out, struct mp_errmsg *e);
 /* Checks that chain[0] issued leaf and each chain[i] issued chain[i-1] (names and signature). */

@@ -386,8 +386,9 @@ static void
 print_cert_line(struct hsm_key *key)
 {
     X509 *x = NULL;
-    char subj[256], issuer[256], org[10] = "-";
+    char subj[256], issuer[256], org[10] = "-", when[48];
     const ASN1_TIME *na;
+    long long left;
     struct tm tm;
 
     if (hsm_key_cert(key, time(NULL), &x, NULL) != HSM_OK) {
@@ -401,8 +402,15 @@ print_cert_line(struct hsm_key *key)
     na = X509_get0_notAfter(x);
     memset(&tm, 0, sizeof(tm));
     ASN1_TIME_to_tm(na, &tm);
-    printf("  certificate: %s\n  org: %s  issuer: %s  expires: %04d-%02d-%02d\n", subj, org, issuer,
-        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (cert_seconds_left(x, time(NULL), &left) != MP_OK)
+        snprintf(when, sizeof(when), "?");
+    else if (left < 0)
+        snprintf(when, sizeof(when), "EXPIRED");
+    else
+        snprintf(when, sizeof(when), "%lld days left%s", left / 86400,
+            left < CERT_WARN_DAYS * 86400LL ? ": RENEW NOW" : "");
+    printf("  certificate: %s\n  org: %s  issuer: %s  expires: %04d-%02d-%02d (%s)\n", subj, org,
+        issuer, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, when);
     X509_free(x);
 }
 

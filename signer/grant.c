@@ -75,6 +75,22 @@ signer_token_chain(struct grant_signer *s, struct mp_errmsg *e)
     return MP_OK;
 }
 
+/* A certificate about to expire is said at every start and reload, early enough to order a new
+ * one (Buypass and Commfides take days). */
+static void
+warn_expiry(X509 *leaf, const struct sconf_profile *p, time_t now)
+{
+    char subj[256];
+    long long left;
+
+    if (cert_seconds_left(leaf, now, &left) != MP_OK || left >= CERT_WARN_DAYS * 86400LL)
+        return;
+    cert_subject(leaf, subj, sizeof(subj));
+    mp_warn("profile %s: certificate %s expires in %lld days: order a new one and store it with "
+            "mp-signer key import-cert",
+        p->name, subj, left / 86400);
+}
+
 /* x5c mode needs the certificate; kid mode uses it only for the organisation number. */
 static enum mp_err
 signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now, struct mp_errmsg *e)
@@ -94,6 +110,7 @@ signer_cert(struct grant_signer *s, const struct sconf_profile *p, time_t now, s
         return hsm_to_mp(h);
     if ((r = cert_check_time(s->leaf, now, e)) != MP_OK)
         return r;
+    warn_expiry(s->leaf, p, now);
     cert_sha256_hex(s->leaf, s->cert_sha256);
     if (cert_orgno(s->leaf, s->orgno) != MP_OK)
         mp_warn("certificate has no organizationIdentifier NTRNO-<orgno>: Maskinporten will "

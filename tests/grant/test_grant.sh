@@ -13,7 +13,8 @@ CID=$(sed -n 's/^client_id = //p' "$CONF")
 # SoftHSM rewrites its own lock files on every open: compare our files, and the token's objects.
 state() {
     (cd "$T/tok" && find . -path ./tokens -prune -o -type f -exec sha256sum {} + | sort)
-    "$MP_SIGNER" key list --config "$CONF"
+    # Days left counts down by itself: a fresh 365-day certificate has 365 for its first second.
+    "$MP_SIGNER" key list --config "$CONF" | sed 's/ ([0-9]* days left[^)]*)$//'
 }
 before=$(state)
 out=$(MP_SIGNER=$MP_SIGNER bash "$MP_ROOT/scripts/softhsm-init.sh" "$T/tok" 2>&1)
@@ -151,3 +152,22 @@ openssl verify -CAfile "$c/root.pem" -untrusted "$T/k2x1.pem" "$T/k2x0.pem" >/de
     2>"$T/imp.err" || fail "import-cert --chain again: $(cat "$T/imp.err")"
 grep -q 'token already holds CA certificate "test int"' "$T/imp.err" || fail "rerun: $(cat "$T/imp.err")"
 ok "import-cert --chain: refused chain stores nothing; x5c = [leaf, intermediate] from the token, openssl verifies to the root; rerun stores nothing twice"
+
+# Expiry: a certificate with 10 days left is warned about by every grant (and so at every daemon
+# start and reload) and flagged by key list.
+K3='pkcs11:token=mp-dev;object=short;type=private'
+"$MP_SIGNER" key generate --config "$CONF" --label short --id 0d --bits 2048 2>/dev/null
+"$MP_SIGNER" key csr --config "$CONF" --key "$K3" --org 314159268 --out "$c/k3.csr"
+openssl x509 -req -in "$c/k3.csr" -CA "$c/int.pem" -CAkey "$c/int.key" -set_serial 5 -days 10 \
+    -extfile "$c/leaf.ext" -out "$c/k3.pem" 2>/dev/null
+"$MP_SIGNER" key import-cert --config "$CONF" --key "$K3" "$c/k3.pem" 2>/dev/null
+grant --scope $S --key "$K3" >/dev/null 2>"$T/short.err" || fail "grant with a short certificate"
+grep -Eq 'warning: profile default: certificate CN=short,.* expires in (9|10) days: order a new one' \
+    "$T/short.err" || fail "no expiry warning: $(cat "$T/short.err")"
+grant --scope $S --key "$K2" >/dev/null 2>"$T/long.err"
+grep -q 'expires in' "$T/long.err" && fail "a 400-day certificate was warned about"
+"$MP_SIGNER" key list --config "$CONF" | grep -A4 '^short ' | grep -Eq 'expires: .* \((9|10) days left: RENEW NOW\)' ||
+    fail "key list: $("$MP_SIGNER" key list --config "$CONF" | grep -A4 '^short ')"
+"$MP_SIGNER" key list --config "$CONF" | grep -A4 '^chained ' | grep -Eq '\(399 days left\)|\(400 days left\)' ||
+    fail "key list days left: $("$MP_SIGNER" key list --config "$CONF" | grep -A4 '^chained ')"
+ok "expiry: 10 days left warns at every grant/start/reload and key list says RENEW NOW; 400 days does not"
