@@ -10,6 +10,7 @@
 #include "common/num.h"
 #include "common/sclient.h"
 #include "common/uuid.h"
+#include "exchange/certexp.h"
 #include "exchange/upstream.h"
 
 void
@@ -72,6 +73,17 @@ signer_code(const struct frame_msg *m)
     return (enum frame_code)v;
 }
 
+/* The expiry of the certificate the grant carries, for /metrics (kid grants carry none). */
+static void
+note_cert(struct fetcher *f, const struct xreq *q, const char *jws)
+{
+    char subject[256];
+    time_t not_after;
+
+    if (certexp_from_jws(jws, &not_after, subject, sizeof(subject)) == MP_OK)
+        metrics_cert(f->m, q->profile[0] ? q->profile : "default", not_after, subject);
+}
+
 /* One grant from the signer for this request. */
 static enum mp_err
 signer_grant(struct fetcher *f, const struct xreq *q, char *jws, size_t jwslen, struct xerr *err)
@@ -116,6 +128,7 @@ signer_grant(struct fetcher *f, const struct xreq *q, char *jws, size_t jwslen, 
         goto out;
     }
     memcpy(jws, resp->jws, strlen(resp->jws) + 1);
+    note_cert(f, q, jws);
     r = MP_OK;
 out:
     if (fd >= 0)

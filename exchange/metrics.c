@@ -25,6 +25,15 @@ struct hist {
     unsigned long long count;
 };
 
+/* The signing certificate behind one profile's grants. */
+struct certexp {
+    char profile[64];
+    time_t not_after;
+    time_t warned;
+};
+#define MAX_CERTS 16
+#define CERT_WARN_S (30 * 86400)
+
 struct metrics {
     pthread_mutex_t mu;
     struct counter req[MAX_SERIES], cache[8], uerr[MAX_SERIES];
@@ -36,6 +45,8 @@ struct metrics {
     int have_skew;
     time_t skew_warned;
     int upstream_state;
+    struct certexp cert[MAX_CERTS];
+    size_t ncert;
 };
 
 struct metrics *
@@ -166,6 +177,63 @@ metrics_upstream_ok(struct metrics *m, int ok)
     pthread_mutex_unlock(&m->mu);
 }
 
+/* Profile names become label values: only the characters that need no escaping. */
+static int
+label_safe(const char *s)
+{
+    size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+
+    return n > 0 && s[n] == '\0';
+}
+
+void
+metrics_cert(struct metrics *m, const char *profile, time_t not_after, const char *subject)
+{
+    struct certexp *c = NULL;
+    time_t now = time(NULL);
+    size_t i;
+
+    if (!label_safe(profile))
+        return;
+    pthread_mutex_lock(&m->mu);
+    for (i = 0; i < m->ncert; i++)
+        if (strcmp(m->cert[i].profile, profile) == 0)
+            c = &m->cert[i];
+    if (c == NULL && m->ncert < MAX_CERTS) {
+        c = &m->cert[m->ncert++];
+        snprintf(c->profile, sizeof(c->profile), "%s", profile);
+    }
+    if (c != NULL) {
+        c->not_after = not_after;
+        /* Once a day at most: an SRE reads it, an alert fires on the gauge. */
+        if (not_after - now < CERT_WARN_S && now - c->warned >= 86400) {
+            c->warned = now;
+            mp_warn("profile %s: the signer's certificate %s expires in %lld days: a new one "
+                    "must be ordered and stored in the token",
+                profile, subject, (long long)(not_after - now) / 86400);
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+static enum mp_err
+render_certs(const struct metrics *m, struct mp_buf *o)
+{
+    time_t now = time(NULL);
+    enum mp_err r = MP_OK;
+    size_t i;
+
+    if (m->ncert > 0)
+        r = mp_buf_puts(o,
+            "# HELP mp_exchange_certificate_expiry_seconds seconds until the signing "
+            "certificate (x5c of the last grant) expires, by profile\n"
+            "# TYPE mp_exchange_certificate_expiry_seconds gauge\n");
+    for (i = 0; i < m->ncert && r == MP_OK; i++)
+        r = mp_buf_putf(o, "mp_exchange_certificate_expiry_seconds{profile=\"%s\"} %lld\n",
+            m->cert[i].profile, (long long)(m->cert[i].not_after - now));
+    return r;
+}
+
 int
 metrics_upstream_state(struct metrics *m)
 {
@@ -243,6 +311,8 @@ metrics_render(struct metrics *m, struct mp_buf *o)
             "# TYPE mp_exchange_clock_skew_seconds gauge\n"
             "mp_exchange_clock_skew_seconds %.0f\n",
             m->skew);
+    if (r == MP_OK)
+        r = render_certs(m, o);
     pthread_mutex_unlock(&m->mu);
     return r;
 }

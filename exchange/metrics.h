@@ -21,6 +21,9 @@ void metrics_upstream_error(struct metrics *m, const char *target, const char *c
 /* Last upstream outcome for readiness: 1 ok, 0 failing, -1 none yet. */
 int metrics_upstream_state(struct metrics *m);
 void metrics_upstream_ok(struct metrics *m, int ok);
+/* The certificate in the x5c of a grant for profile ("default" when the request named none):
+ * its expiry becomes a gauge, and under 30 days a daily warning. */
+void metrics_cert(struct metrics *m, const char *profile, time_t not_after, const char *subject);
 /* Appends the exposition text (without token gauges, which the cache adds). */
 enum mp_err metrics_render(struct metrics *m, struct mp_buf *out);
 

@@ -116,6 +116,13 @@ grep -q 'mp_exchange_upstream_errors_total{target="token",code="timeout"}' "$T/m
 grep -q 'mp_exchange_upstream_seconds_bucket{target="token"' "$T/metrics" || fail "no latency histogram"
 grep -q 'mp_exchange_requests_total{route="maskinporten",status="504"}' "$T/metrics" || fail "no request counts"
 ok "/metrics: requests by route and status, upstream latency histogram, errors by code"
+# The signing certificate's expiry, from the grants' x5c: notAfter of the token's cert.pem.
+end=$(date -d "$(openssl x509 -in "$T/tok/cert.pem" -noout -enddate | cut -d= -f2)" +%s)
+got=$(sed -n 's/^mp_exchange_certificate_expiry_seconds{profile="default"} //p' "$T/metrics")
+[ -n "$got" ] && [ $((end - $(date +%s) - got)) -ge -5 ] && [ $((end - $(date +%s) - got)) -le 5 ] ||
+    fail "certificate expiry gauge '$got', want about $((end - $(date +%s)))"
+grep -q 'expires in' "$T/exchange.err" && fail "a 365-day certificate was warned about"
+ok "/metrics: the signing certificate's seconds to expiry ($((got / 86400)) days), as openssl reads cert.pem"
 [ "$(get /readyz)" = 503 ] && [ "$(field upstream)" = failing ] ||
     fail "readyz after a failed upstream call: $(cat "$T/resp")"
 [ "$(get "/v1/maskinporten?scope=$R&resource=https://a.example/")" = 200 ] || fail "no recovery"
