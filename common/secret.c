@@ -11,7 +11,8 @@
 struct mp_secret {
     size_t len;
     int locked;
-    char data[MP_SECRET_MAX + 2]; /* room for the longest secret, a newline check and a NUL */
+    /* The longest secret, its "\r\n", one byte that shows the file is longer, and a NUL. */
+    char data[MP_SECRET_MAX + 4];
 };
 
 void
@@ -71,6 +72,9 @@ secret_read_all(int fd, struct mp_secret *s, const char *path, struct mp_errmsg 
     if (s->len > 0 && s->data[s->len - 1] == '\r')
         s->len--;
     s->data[s->len] = '\0';
+    if (s->len > MP_SECRET_MAX)
+        return mp_errf(e, MP_ERR_INVALID, "PIN file %s is longer than %d bytes", path,
+            MP_SECRET_MAX);
     if (s->len == 0)
         return mp_errf(e, MP_ERR_INVALID, "PIN file %s is empty", path);
     if (memchr(s->data, '\n', s->len) != NULL || memchr(s->data, '\0', s->len) != NULL)

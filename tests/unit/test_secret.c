@@ -205,6 +205,28 @@ secret_longest_is_read_and_one_byte_more_is_refused(void **state)
     assert_non_null(strstr(err.text, "longer than"));
 }
 
+/* The longest PIN as an editor saves it: with "\n" or "\r\n" after it. */
+static void
+secret_longest_with_its_line_end_is_read(void **state)
+{
+    char big[MP_SECRET_MAX + 3];
+    struct mp_secret *s;
+
+    (void)state;
+    memset(big, 'x', sizeof(big));
+    memcpy(big + MP_SECRET_MAX, "\n", 1);
+    assert_int_equal(read_pin(pin_file(big, MP_SECRET_MAX + 1, 0600), &s), MP_OK);
+    assert_int_equal(mp_secret_len(s), MP_SECRET_MAX);
+    mp_secret_free(s);
+    memcpy(big + MP_SECRET_MAX, "\r\n", 2);
+    assert_int_equal(read_pin(pin_file(big, MP_SECRET_MAX + 2, 0600), &s), MP_OK);
+    assert_int_equal(mp_secret_len(s), MP_SECRET_MAX);
+    mp_secret_free(s);
+    memcpy(big + MP_SECRET_MAX, "y\n", 2);
+    assert_int_equal(read_pin(pin_file(big, MP_SECRET_MAX + 2, 0600), &s), MP_ERR_INVALID);
+    assert_non_null(strstr(err.text, "longer than"));
+}
+
 static void
 secret_never_appears_in_an_error_message(void **state)
 {
@@ -274,6 +296,7 @@ main(void)
         cmocka_unit_test(secret_empty_file_is_refused),
         cmocka_unit_test(secret_more_than_one_line_is_refused),
         cmocka_unit_test(secret_longest_is_read_and_one_byte_more_is_refused),
+        cmocka_unit_test(secret_longest_with_its_line_end_is_read),
         cmocka_unit_test(secret_never_appears_in_an_error_message),
         cmocka_unit_test(secret_free_unlocks_the_memory_it_locked),
     };
