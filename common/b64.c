@@ -58,8 +58,8 @@ url_val(char c)
     return -1;
 }
 
-enum mp_err
-mp_b64url_decode(struct mp_buf *out, const char *in, size_t len)
+static enum mp_err
+url_decode(struct mp_buf *out, const char *in, size_t len)
 {
     unsigned char o[3];
     uint32_t v = 0;
@@ -88,4 +88,16 @@ mp_b64url_decode(struct mp_buf *out, const char *in, size_t len)
     if (v != 0) /* leftover bits must be zero for a canonical encoding */
         return MP_ERR_PARSE;
     return n > 0 ? mp_buf_put(out, o, n) : MP_OK;
+}
+
+/* On failure the bytes already decoded are taken back out: out is as the caller gave it. */
+enum mp_err
+mp_b64url_decode(struct mp_buf *out, const char *in, size_t len)
+{
+    size_t start = mp_buf_len(out);
+    enum mp_err r = url_decode(out, in, len);
+
+    if (r != MP_OK)
+        mp_buf_truncate(out, start);
+    return r;
 }

@@ -43,6 +43,15 @@ mp_buf_reset(struct mp_buf *b)
     b->len = 0;
 }
 
+void
+mp_buf_truncate(struct mp_buf *b, size_t len)
+{
+    if (b->d == NULL || len >= b->len)
+        return;
+    explicit_bzero(b->d + len, b->len - len);
+    b->len = len;
+}
+
 /* Grows by doubling; copies instead of realloc so old contents can be wiped. */
 static enum mp_err
 buf_reserve(struct mp_buf *b, size_t add)

@@ -13,6 +13,8 @@ struct mp_buf;
 struct mp_buf *mp_buf_new(size_t max);
 void mp_buf_free(struct mp_buf *b); /* NULL is a no-op */
 void mp_buf_reset(struct mp_buf *b);
+/* Cuts the contents back to len bytes (a no-op if shorter), wiping what is cut. */
+void mp_buf_truncate(struct mp_buf *b, size_t len);
 
 /* MP_ERR_TOOBIG past the ceiling (the buffer is unchanged), MP_ERR_NOMEM. */
 enum mp_err mp_buf_put(struct mp_buf *b, const void *data, size_t len);

@@ -141,6 +141,20 @@ b64url_decode_appends_to_existing_contents(void **state)
     assert_string_equal(mp_buf_str(out), "x:foo");
 }
 
+/* A failure after whole groups were decoded leaves nothing of them behind. */
+static void
+b64url_decode_failure_leaves_the_buffer_as_it_was(void **state)
+{
+    (void)state;
+    mp_buf_reset(out);
+    assert_int_equal(mp_buf_puts(out, "x:"), MP_OK);
+    assert_int_equal(mp_b64url_decode(out, "Zm9vYmFy!", 9), MP_ERR_PARSE);
+    assert_int_equal(mp_buf_len(out), 2);
+    assert_string_equal(mp_buf_str(out), "x:");
+    assert_int_equal(mp_b64url_decode(out, "Zm9vYmFyZh", 10), MP_ERR_PARSE); /* bits left */
+    assert_string_equal(mp_buf_str(out), "x:");
+}
+
 static void
 b64url_decode_rejects_padding(void **state)
 {
@@ -215,6 +229,7 @@ main(void)
         cmocka_unit_test(b64url_decode_matches_rfc4648_vectors),
         cmocka_unit_test(b64url_round_trips_every_byte_at_every_length),
         cmocka_unit_test(b64url_decode_appends_to_existing_contents),
+        cmocka_unit_test(b64url_decode_failure_leaves_the_buffer_as_it_was),
         cmocka_unit_test(b64url_decode_rejects_padding),
         cmocka_unit_test(b64url_decode_rejects_standard_alphabet),
         cmocka_unit_test(b64url_decode_rejects_whitespace_and_garbage),
