@@ -214,7 +214,10 @@ global_kw(struct sconf *c, const char *key, const char *value, struct mp_errmsg 
             return mp_errf(e, MP_ERR_INVALID, "module_env must be NAME=VALUE");
         if (c->nmodule_env >= SCONF_MAX_ENV)
             return mp_errf(e, MP_ERR_INVALID, "at most %d module_env lines", SCONF_MAX_ENV);
-        return sconf_set_str(&c->module_env[c->nmodule_env++], value);
+        if (sconf_set_str(&c->module_env[c->nmodule_env], value) != MP_OK)
+            return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+        c->nmodule_env++; /* only once the slot holds a string: apply reads every counted one */
+        return MP_OK;
     }
     if (strcmp(key, "pin_file") == 0)
         return sconf_set_str(&c->pin_file, value);
