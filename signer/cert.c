@@ -60,10 +60,16 @@ cert_check_time(X509 *x, time_t now, struct mp_errmsg *e)
 {
     char subj[256];
 
+    int nb = X509_cmp_time(X509_get0_notBefore(x), &now);
+    int na = X509_cmp_time(X509_get0_notAfter(x), &now);
+
     cert_subject(x, subj, sizeof(subj));
-    if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0)
+    /* X509_cmp_time: -1 at or before now, 1 after, 0 when the time cannot be read. */
+    if (nb == 0 || na == 0)
+        return mp_errf(e, MP_ERR_PARSE, "certificate %s has an unreadable validity period", subj);
+    if (nb > 0)
         return mp_errf(e, MP_ERR_POLICY, "certificate %s is not valid yet", subj);
-    if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0)
+    if (na < 0)
         return mp_errf(e, MP_ERR_POLICY, "certificate %s has expired", subj);
     return MP_OK;
 }

@@ -211,6 +211,23 @@ check_time_refuses_a_certificate_not_yet_valid(void **state)
     X509_free(x);
 }
 
+/* A notAfter OpenSSL cannot read (X509_cmp_time answers 0) must not pass as valid. */
+static void
+check_time_refuses_an_unreadable_validity(void **state)
+{
+    X509 *x = window_cert();
+    ASN1_TIME *bad = ASN1_STRING_type_new(V_ASN1_UTCTIME);
+
+    (void)state;
+    assert_non_null(bad);
+    assert_int_equal(ASN1_STRING_set(bad, "not a time", -1), 1);
+    assert_int_equal(X509_set1_notAfter(x, bad), 1);
+    assert_int_equal(cert_check_time(x, T0 + 500, &err), MP_ERR_PARSE);
+    assert_non_null(strstr(err.text, "unreadable validity period"));
+    ASN1_TIME_free(bad);
+    X509_free(x);
+}
+
 static STACK_OF(X509) * chain_of(X509 *a, X509 *b)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
@@ -347,6 +364,7 @@ main(void)
         cmocka_unit_test(check_time_accepts_inside_the_window),
         cmocka_unit_test(check_time_refuses_an_expired_certificate),
         cmocka_unit_test(check_time_refuses_a_certificate_not_yet_valid),
+        cmocka_unit_test(check_time_refuses_an_unreadable_validity),
         cmocka_unit_test(check_chain_accepts_leaf_intermediate_root),
         cmocka_unit_test(check_chain_refuses_the_wrong_order),
         cmocka_unit_test(check_chain_refuses_a_missing_link),
