@@ -14,6 +14,7 @@ static const char usage[] =
     "usage: mp-exchange COMMAND [OPTIONS]\n"
     "  serve     the token service (HTTP on loopback and/or a Unix socket)\n"
     "  token     print a token from a running service (for scripts and CI)\n"
+    "  client    Maskinporten clients and keys via the Digdir self-service API\n"
     "  version   print the version\n";
 
 int
@@ -35,6 +36,8 @@ main(int argc, char **argv)
         return xcmd_serve(argc - 1, argv + 1);
     if (strcmp(argv[1], "token") == 0)
         return xcmd_token(argc - 1, argv + 1);
+    if (strcmp(argv[1], "client") == 0)
+        return xcmd_client(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("mp-exchange %s\n", MP_VERSION);
         return 0;

@@ -167,13 +167,16 @@ up_post_form(const struct xconf *c, const char *url, const char *form, struct up
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
     ret = perform(h, url, r, e);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L); /* the handle is reused: back to GET */
     curl_slist_free_all(hdr);
     return ret;
 }
 
-enum mp_err
-up_get_bearer(const struct xconf *c, const char *url, const char *token, struct up_resp *r,
-    struct mp_errmsg *e)
+/* One call with Authorization: Bearer <token>; json, when not NULL, is the body. The handle is
+ * the thread's, reused: everything set here is unset before it goes back. */
+static enum mp_err
+bearer_call(const struct xconf *c, const char *method, const char *url, const char *token,
+    const char *accept, const char *json, struct up_resp *r, struct mp_errmsg *e)
 {
     struct curl_slist *hdr = NULL;
     struct mp_buf *auth = NULL;
@@ -183,19 +186,45 @@ up_get_bearer(const struct xconf *c, const char *url, const char *token, struct 
     if ((ret = resp_init(r, e)) != MP_OK)
         return ret;
     if ((h = thread_handle()) == NULL || (auth = mp_buf_new(20 * 1024)) == NULL ||
-        mp_buf_putf(auth, "Authorization: Bearer %s", token) != MP_OK) {
+        mp_buf_putf(auth, "Authorization: Bearer %s", token) != MP_OK ||
+        mp_buf_putf(auth, "%cAccept: %s", '\0', accept) != MP_OK) {
         mp_buf_free(auth);
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     }
     common_opts(h, c, url, r);
     hdr = curl_slist_append(hdr, mp_buf_str(auth));
-    /* No Accept: Altinn then answers the token as text/plain (PROTOCOL.md §4). */
-    hdr = curl_slist_append(hdr, "Accept: text/plain");
+    hdr = curl_slist_append(hdr, mp_buf_str(auth) + strlen(mp_buf_str(auth)) + 1);
+    if (json != NULL) {
+        hdr = curl_slist_append(hdr, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+    }
+    /* POSTFIELDS makes a POST; PUT and DELETE keep the body under their own name. */
+    if (strcmp(method, "GET") == 0)
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    else if (strcmp(method, "POST") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     ret = perform(h, url, r, e);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L); /* drops POSTFIELDS: the next call is a GET */
     curl_slist_free_all(hdr);
     mp_buf_free(auth); /* wipes the token copy */
     return ret;
+}
+
+enum mp_err
+up_get_bearer(const struct xconf *c, const char *url, const char *token, struct up_resp *r,
+    struct mp_errmsg *e)
+{
+    /* Altinn answers the token as text/plain when asked so (PROTOCOL.md §4). */
+    return bearer_call(c, "GET", url, token, "text/plain", NULL, r, e);
+}
+
+enum mp_err
+up_call_json(const struct xconf *c, const char *method, const char *url, const char *token,
+    const char *json, struct up_resp *r, struct mp_errmsg *e)
+{
+    return bearer_call(c, method, url, token, "application/json", json, r, e);
 }
 
 void

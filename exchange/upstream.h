@@ -1,5 +1,6 @@
-/* HTTPS to Maskinporten and Altinn with libcurl: one reusable handle per thread (keep-alive),
- * TLS verification always on, connect and total timeouts, bodies capped, no redirects. */
+/* HTTPS to Maskinporten, Altinn and the self-service API with libcurl: one reusable handle per
+ * thread (keep-alive), TLS verification always on, connect and total timeouts, bodies capped, no
+ * redirects. */
 #ifndef MP_UPSTREAM_H
 #define MP_UPSTREAM_H
 
@@ -38,6 +39,10 @@ enum mp_err up_post_form(const struct xconf *c, const char *url, const char *for
 /* GET with Authorization: Bearer <token>. */
 enum mp_err up_get_bearer(const struct xconf *c, const char *url, const char *token,
     struct up_resp *resp, struct mp_errmsg *e);
+/* METHOD (GET, POST, PUT, DELETE) with Authorization: Bearer <token>, Accept: application/json
+ * and, when json is not NULL, that body as application/json (the self-service API). */
+enum mp_err up_call_json(const struct xconf *c, const char *method, const char *url,
+    const char *token, const char *json, struct up_resp *resp, struct mp_errmsg *e);
 void up_resp_clear(struct up_resp *r);
 /* Percent-encodes s for a form body into out. */
 enum mp_err up_form_escape(const char *s, struct mp_buf *out);

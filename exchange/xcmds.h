@@ -4,5 +4,6 @@
 
 int xcmd_serve(int argc, char **argv);
 int xcmd_token(int argc, char **argv);
+int xcmd_client(int argc, char **argv);
 
 #endif

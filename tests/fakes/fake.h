@@ -1,6 +1,7 @@
-/* mp-fake: a strict fake of Maskinporten (/token, /jwk, well-known) and of Altinn's token
- * exchange, for the project's tests, its demo and users' own CI. It validates grants the way
- * PROTOCOL.md §1-3 says Maskinporten does and answers with Maskinporten-shaped errors. */
+/* mp-fake: a strict fake of Maskinporten (/token, /jwk, well-known), of Altinn's token
+ * exchange and of the Digdir self-service API (/clients), for the project's tests, its demo and
+ * users' own CI. It validates grants the way PROTOCOL.md §1-3 says Maskinporten does and answers
+ * with Maskinporten-shaped errors. */
 #ifndef MP_FAKE_H
 #define MP_FAKE_H
 
@@ -14,7 +15,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 
-#define FAKE_MAX_CLIENTS 32
+#define FAKE_MAX_CLIENTS 64
 #define FAKE_MAX_JTI 65536
 
 struct fake_client {
@@ -22,6 +23,7 @@ struct fake_client {
     char org[10];
     char *scopes, *consumer_orgs, *systemuser_orgs;
     json_t *jwks; /* registered keys, or NULL: then x5c grants only */
+    json_t *meta; /* the self-service client model; NULL for a client from the config file */
 };
 
 /* A fault to apply to the next matching calls (POST /fake/fault). */
@@ -40,20 +42,33 @@ struct fake {
     char listen[64];
     char *tls_cert, *tls_key, *ca_file, *issuer;
     long token_lifetime, altinn_lifetime;
+    /* The self-service API adds clients and replaces their key sets while /token reads them:
+     * after start-up, clients[], nclients and every client's fields are read and written only
+     * under reg. Lock order: reg before mu. */
+    pthread_mutex_t reg;
     struct fake_client clients[FAKE_MAX_CLIENTS];
     size_t nclients;
     X509_STORE *trust;
     EVP_PKEY *mp_key, *altinn_key; /* the fake's own signing keys, made at start */
     char base[128]; /* http(s)://127.0.0.1:PORT */
     pthread_mutex_t mu; /* stats, faults, jti store */
-    unsigned long stats[8];
+    unsigned long stats[16]; /* by enum fake_stat */
     struct fake_fault fault;
     char (*jti)[40];
     time_t *jti_exp;
     size_t njti;
 };
 
-enum fake_stat { ST_TOKEN, ST_TOKEN_OK, ST_EXCHANGE, ST_EXCHANGE_OK, ST_JWK, ST_WELL_KNOWN };
+enum fake_stat {
+    ST_TOKEN,
+    ST_TOKEN_OK,
+    ST_EXCHANGE,
+    ST_EXCHANGE_OK,
+    ST_JWK,
+    ST_WELL_KNOWN,
+    ST_SS_READ, /* self-service GETs */
+    ST_SS_WRITE, /* self-service POST/PUT/DELETE */
+};
 
 /* An HTTP answer built by a handler. */
 struct fake_reply {
@@ -88,6 +103,10 @@ void fake_jwks(struct fake *f, struct fake_reply *r);
 /* fake_altinn.c: GET /authentication/api/v1/exchange/{provider}. */
 void fake_exchange(struct fake *f, const char *provider, const char *authz, int enterprise_user,
     struct fake_reply *r);
+
+/* fake_selfservice.c: the self-service API under /clients; path is what follows "/clients". */
+void fake_selfservice(struct fake *f, const char *method, const char *path, const char *authz,
+    const char *body, size_t len, struct fake_reply *r);
 
 /* Answer helpers. */
 void fake_json(struct fake_reply *r, unsigned int status, json_t *j);

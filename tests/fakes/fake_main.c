@@ -1,4 +1,5 @@
-/* mp-fake: HTTP(S) glue, fault knobs and stats around the fake Maskinporten and Altinn.
+/* mp-fake: HTTP(S) glue, fault knobs and stats around the fake Maskinporten, Altinn and
+ * self-service API.
  * Usage: mp-fake --config FILE; prints "mp-fake listening on URL" once it accepts. */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -20,7 +21,7 @@
 #define BODY_MAX (64 * 1024)
 
 static const char *const stat_names[] = {"token", "token_ok", "exchange", "exchange_ok", "jwk",
-    "well_known"};
+    "well_known", "selfservice_read", "selfservice_write"};
 
 struct req {
     struct mp_buf *body;
@@ -170,6 +171,11 @@ route(struct fake *f, struct MHD_Connection *c, const char *url, const char *met
                 MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                     "X-Altinn-EnterpriseUser-Authentication") != NULL,
                 r);
+    } else if (strncmp(url, "/clients", 8) == 0 && (url[8] == '\0' || url[8] == '/')) {
+        count(f, strcmp(method, "GET") == 0 ? ST_SS_READ : ST_SS_WRITE);
+        fake_selfservice(f, method, url + 8,
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+            mp_buf_str(body), mp_buf_len(body), r);
     } else if (!post && strcmp(url, "/stats") == 0)
         reply_stats(f, r);
     else if (post && strcmp(url, "/fake/fault") == 0)
@@ -336,6 +342,7 @@ main(int argc, char **argv)
         return 2;
     }
     pthread_mutex_init(&f.mu, NULL);
+    pthread_mutex_init(&f.reg, NULL);
     f.jti = calloc(FAKE_MAX_JTI, sizeof(f.jti[0]));
     f.jti_exp = calloc(FAKE_MAX_JTI, sizeof(f.jti_exp[0]));
     if (f.jti == NULL || f.jti_exp == NULL || fake_load(&f, argv[2], &e) != MP_OK ||

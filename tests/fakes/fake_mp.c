@@ -225,8 +225,16 @@ key_from_kid(struct fake_reply *r, struct grant_ctx *g)
 
     json_array_foreach(keys, i, k)
     {
-        if (kid != NULL && str(k, "kid") != NULL && strcmp(str(k, "kid"), kid) == 0 &&
-            (g->pub = fake_jwk_key(k)) != NULL)
+        if (kid == NULL || str(k, "kid") == NULL || strcmp(str(k, "kid"), kid) != 0)
+            continue;
+        /* Keys uploaded through the self-service API live one year (PROTOCOL.md §6). */
+        if (json_is_integer(json_object_get(k, "exp")) &&
+            json_integer_value(json_object_get(k, "exp")) < (json_int_t)time(NULL)) {
+            fake_mp_error(r, 400, "invalid_grant", "MP-121",
+                "Invalid assertion. The registered key %.64s has expired", kid);
+            return 0;
+        }
+        if ((g->pub = fake_jwk_key(k)) != NULL)
             return 1;
     }
     fake_mp_error(r, 400, "invalid_grant", NULL,
@@ -547,8 +555,13 @@ fake_token(struct fake *f, const char *ctype, const char *body, size_t len, stru
             "grant_type must be urn:ietf:params:oauth:grant-type:jwt-bearer");
     else if (!form_get(body, len, "assertion", jwt) || mp_buf_len(jwt) == 0)
         fake_mp_error(r, 400, "invalid_request", "MP-011", "assertion is required");
-    else if (grant_ok(f, r, mp_buf_str(jwt), mp_buf_len(jwt), &g))
-        issue_token(f, r, &g);
+    else {
+        /* g.client points into the registry, whose keys the self-service API may replace. */
+        pthread_mutex_lock(&f->reg);
+        if (grant_ok(f, r, mp_buf_str(jwt), mp_buf_len(jwt), &g))
+            issue_token(f, r, &g);
+        pthread_mutex_unlock(&f->reg);
+    }
     json_decref(g.header);
     json_decref(g.claims);
     EVP_PKEY_free(g.pub);
