@@ -127,6 +127,7 @@ job_put(struct server *s, struct sign_job *job)
         return;
     hsmpool_profiles_put(job->prof);
     mp_buf_free(job->jws);
+    pthread_cond_destroy(&job->done_cv);
     explicit_bzero(job, sizeof(*job));
     free(job);
 }
@@ -147,7 +148,7 @@ static void
 job_finish(struct server *s, struct sign_job *job)
 {
     job->done = 1;
-    pthread_cond_broadcast(&s->job_done);
+    pthread_cond_signal(&job->done_cv);
     job_put(s, job);
 }
 
@@ -290,6 +291,7 @@ job_new(struct srv_profiles *p, size_t i, const struct grant_request *g)
         return NULL;
     }
     job->refs = 2; /* the caller and the worker */
+    pthread_cond_init(&job->done_cv, NULL);
     job->prof = p;
     atomic_fetch_add(&p->refs, 1);
     job->index = i;
@@ -367,7 +369,7 @@ hsmpool_sign(struct server *s, struct srv_profiles *p, size_t i, const struct gr
         pthread_cond_signal(&s->job_cv);
     }
     while (!job->done)
-        if (pthread_cond_timedwait(&s->job_done, &s->job_mu, &deadline) != 0 && !job->done)
+        if (pthread_cond_timedwait(&job->done_cv, &s->job_mu, &deadline) != 0 && !job->done)
             break;
     if (!job->done) {
         job_abandon(s, job);

@@ -239,7 +239,6 @@ server_alloc(const char *config_path)
     pthread_rwlock_init(&s->prof_lock, NULL);
     pthread_mutex_init(&s->job_mu, NULL);
     pthread_cond_init(&s->job_cv, NULL);
-    pthread_cond_init(&s->job_done, NULL);
     pthread_cond_init(&s->rec_cv, NULL);
     pthread_mutex_init(&s->conn_mu, NULL);
     pthread_cond_init(&s->conn_cv, NULL);

@@ -56,6 +56,7 @@ struct sign_job {
     struct mp_errmsg why;
     enum mp_err result;
     int done;
+    pthread_cond_t done_cv; /* its caller waits here: waking every caller per job cost a core */
     int worker;
     struct sign_job *next;
 };
@@ -71,7 +72,6 @@ struct server {
     /* job_mu guards the queue, the workers, the HSM state, tok/sessions/audit key swaps. */
     pthread_mutex_t job_mu;
     pthread_cond_t job_cv; /* work for workers */
-    pthread_cond_t job_done; /* a job finished */
     pthread_cond_t rec_cv; /* state changes, PKCS#11 calls finished */
     struct sign_job *job_head, *job_tail;
     struct srv_worker worker[SRV_MAX_WORKERS];
