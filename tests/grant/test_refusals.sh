@@ -23,6 +23,14 @@ jws=$(grant --scope $S --kid k --key "$(key imported)" 2>"$T/warn") || fail "imp
 [ -n "$jws" ] || fail "no grant from the imported key"
 grep -q "was imported" "$T/warn" || fail "no warning for an imported key: $(cat "$T/warn")"
 ok "an imported key (CKA_NEVER_EXTRACTABLE false) signs, with a warning on stderr"
+"$MP_SIGNER" key list --config "$CONF" >"$T/list"
+verdict() { grep -A1 "^k-$1  id=" "$T/list" | sed -n 's/^  verdict: //p'; }
+case $(verdict imported) in "imported (allowed, warned and audited)"*) ;; *) fail "key list: imported: $(verdict imported)" ;; esac
+case $(verdict extractable) in *"CKA_EXTRACTABLE is true"*) ;; *) fail "key list: extractable: $(verdict extractable)" ;; esac
+case $(verdict nonsensitive) in *"CKA_SENSITIVE is false"*) ;; *) fail "key list: nonsensitive: $(verdict nonsensitive)" ;; esac
+grep -A2 '^k-imported  id=' "$T/list" | grep -q 'never_extractable=0' ||
+    fail "key list does not show the attribute behind 'imported': $(grep -A2 '^k-imported  id=' "$T/list")"
+ok "key list: the imported key (CKA_NEVER_EXTRACTABLE false) shows as imported; extractable and non-sensitive keys show why they are refused"
 
 expect_refusal "exclude each other" grant --scope $S --kid k --chain "$T/tok/ca.pem"
 for l in 0 121 abc; do expect_refusal "--lifetime must be 1..120" grant --scope $S --lifetime $l; done
