@@ -14,18 +14,59 @@
 
 #define HEADER_MAX (16 * 1024)
 
+/* Part 0 (header) or 1 (claims) of a compact JWS, parsed. */
+static json_t *
+jws_part(const char *jws, int part)
+{
+    const char *start = jws, *dot = strchr(jws, '.');
+    struct mp_buf *b = mp_buf_new(HEADER_MAX);
+    json_t *j = NULL;
+
+    if (part == 1 && dot != NULL) {
+        start = dot + 1;
+        dot = strchr(start, '.');
+    }
+    if (dot != NULL && b != NULL && mp_b64url_decode(b, start, (size_t)(dot - start)) == MP_OK)
+        j = mp_json_loadb((const char *)mp_buf_ptr(b), mp_buf_len(b), JSON_REJECT_DUPLICATES,
+            NULL);
+    mp_buf_free(b);
+    return j;
+}
+
 static json_t *
 jws_header(const char *jws)
 {
-    const char *dot = strchr(jws, '.');
-    struct mp_buf *b = mp_buf_new(HEADER_MAX);
-    json_t *h = NULL;
+    return jws_part(jws, 0);
+}
 
-    if (dot != NULL && b != NULL && mp_b64url_decode(b, jws, (size_t)(dot - jws)) == MP_OK)
-        h = mp_json_loadb((const char *)mp_buf_ptr(b), mp_buf_len(b), JSON_REJECT_DUPLICATES,
-            NULL);
-    mp_buf_free(b);
-    return h;
+/* Copies a string member made of [A-Za-z0-9._-] only (safe as a label value and in a URL). */
+static int
+copy_id(json_t *o, const char *name, char *out, size_t outlen)
+{
+    const char *v = json_string_value(json_object_get(o, name));
+    size_t n = v != NULL ? strlen(v) : 0;
+
+    if (n == 0 || n >= outlen ||
+        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+        return 0;
+    memcpy(out, v, n + 1);
+    return 1;
+}
+
+enum mp_err
+certexp_kid(const char *jws, char *kid, size_t kid_len, char *client_id, size_t client_id_len)
+{
+    json_t *h = jws_header(jws), *c = NULL;
+    enum mp_err r = MP_ERR_PARSE;
+
+    if (h != NULL && json_object_get(h, "kid") == NULL)
+        r = MP_ERR_NOTFOUND;
+    else if (h != NULL && (c = jws_part(jws, 1)) != NULL && copy_id(h, "kid", kid, kid_len) &&
+        copy_id(c, "iss", client_id, client_id_len))
+        r = MP_OK;
+    json_decref(c);
+    json_decref(h);
+    return r;
 }
 
 static X509 *

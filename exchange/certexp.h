@@ -14,4 +14,9 @@
 enum mp_err certexp_from_jws(const char *jws, time_t *not_after, char *subject,
     size_t subject_len);
 
+/* The kid (header) and client_id (claim iss) of a kid grant; MP_ERR_NOTFOUND for an x5c grant.
+ * Both are [A-Za-z0-9._-] only, or MP_ERR_PARSE. */
+enum mp_err certexp_kid(const char *jws, char *kid, size_t kid_len, char *client_id,
+    size_t client_id_len);
+
 #endif

@@ -477,7 +477,7 @@ cl_list(struct cctx *x, struct mp_errmsg *e)
 static void
 print_keys(const json_t *keys)
 {
-    char kid[160], alg[16], use[16], exp[32] = "-";
+    char kid[160], alg[16], use[16], exp[64] = "-", when[24];
     json_t *k, *x;
     time_t t;
     struct tm tm;
@@ -490,7 +490,9 @@ print_keys(const json_t *keys)
         if (json_is_integer(x = json_object_get(k, "exp"))) {
             t = (time_t)json_integer_value(x);
             gmtime_r(&t, &tm);
-            strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            snprintf(exp, sizeof(exp), "%s (%lld days%s)", when,
+                (long long)(t - time(NULL)) / 86400, t - time(NULL) < 30 * 86400 ? ": RENEW" : "");
         }
         printf("%-40s  %-5s  %-3s  %s\n", field(k, "kid", kid, sizeof(kid)),
             field(k, "alg", alg, sizeof(alg)), field(k, "use", use, sizeof(use)), exp);
@@ -762,7 +764,8 @@ configure(struct cctx *x, struct mp_errmsg *e)
         (o->socket != NULL && (rc = xconf_set(x->conf, "signer_socket", o->socket, e)) != MP_OK) ||
         (rc = xconf_check(x->conf, 0, e)) != MP_OK)
         return rc;
-    return selfservice_url(o->ss_url, x->env, x->ss_url, sizeof(x->ss_url), e);
+    return selfservice_url(o->ss_url != NULL ? o->ss_url : x->conf->selfservice_url, x->env,
+        x->ss_url, sizeof(x->ss_url), e);
 }
 
 static int

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "exchange/api.h"
+#include "exchange/keywatch.h"
 #include "exchange/upstream.h"
 #include "exchange/xcmds.h"
 
@@ -70,6 +71,7 @@ static int
 serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
 {
     struct api *a = NULL;
+    struct keywatch *kw = NULL;
     int sig = 0;
 
     if (mp_sandbox_drop_root(x->conf->user, e) != MP_OK)
@@ -77,6 +79,7 @@ serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
     if (upstream_global_init() != MP_OK || (x->metrics = metrics_new()) == NULL ||
         fetcher_init(&x->fetcher, x->conf, x->metrics, e) != MP_OK ||
         (x->cache = cache_new(&x->fetcher, x->metrics)) == NULL || api_start(x, &a, e) != MP_OK ||
+        keywatch_start(x, &kw, e) != MP_OK ||
         mp_sandbox_enter((enum mp_sandbox_mode)x->conf->sandbox, e) != MP_OK) {
         if (e->text[0] == '\0')
             mp_errf(e, MP_ERR_NOMEM, "out of memory");
@@ -87,6 +90,7 @@ serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
     while (sigwait(set, &sig) != 0)
         ;
     mp_info("signal %d: stopping", sig);
+    keywatch_stop(kw);
     api_stop(a);
     return 0;
 }

@@ -73,15 +73,19 @@ signer_code(const struct frame_msg *m)
     return (enum frame_code)v;
 }
 
-/* The expiry of the certificate the grant carries, for /metrics (kid grants carry none). */
+/* What the grant says about its key, for /metrics: the certificate's expiry (x5c), or the
+ * registered key to watch (kid). */
 static void
-note_cert(struct fetcher *f, const struct xreq *q, const char *jws)
+note_key(struct fetcher *f, const struct xreq *q, const char *jws)
 {
-    char subject[256];
+    char subject[256], kid[65], client_id[64];
     time_t not_after;
+    const char *profile = q->profile[0] ? q->profile : "default";
 
     if (certexp_from_jws(jws, &not_after, subject, sizeof(subject)) == MP_OK)
-        metrics_cert(f->m, q->profile[0] ? q->profile : "default", not_after, subject);
+        metrics_cert(f->m, profile, not_after, subject);
+    else if (certexp_kid(jws, kid, sizeof(kid), client_id, sizeof(client_id)) == MP_OK)
+        metrics_key_seen(f->m, profile, client_id, kid);
 }
 
 /* One grant from the signer for this request. */
@@ -128,7 +132,7 @@ signer_grant(struct fetcher *f, const struct xreq *q, char *jws, size_t jwslen, 
         goto out;
     }
     memcpy(jws, resp->jws, strlen(resp->jws) + 1);
-    note_cert(f, q, jws);
+    note_key(f, q, jws);
     r = MP_OK;
 out:
     if (fd >= 0)

@@ -34,6 +34,14 @@ struct certexp {
 #define MAX_CERTS 16
 #define CERT_WARN_S (30 * 86400)
 
+/* A key registered at Digdir behind one profile's kid grants. */
+struct keyexp {
+    struct metrics_key k;
+    time_t not_after; /* 0: not read yet, or the API gave no expiry */
+    time_t checked, warned;
+};
+#define MAX_KEYS 16
+
 struct metrics {
     pthread_mutex_t mu;
     struct counter req[MAX_SERIES], cache[8], uerr[MAX_SERIES];
@@ -47,6 +55,8 @@ struct metrics {
     int upstream_state;
     struct certexp cert[MAX_CERTS];
     size_t ncert;
+    struct keyexp key[MAX_KEYS];
+    size_t nkey;
 };
 
 struct metrics *
@@ -216,6 +226,95 @@ metrics_cert(struct metrics *m, const char *profile, time_t not_after, const cha
     pthread_mutex_unlock(&m->mu);
 }
 
+void
+metrics_key_seen(struct metrics *m, const char *profile, const char *client_id, const char *kid)
+{
+    struct keyexp *k;
+    size_t i;
+
+    if (!label_safe(profile))
+        return;
+    pthread_mutex_lock(&m->mu);
+    for (i = 0; i < m->nkey; i++) {
+        k = &m->key[i];
+        if (strcmp(k->k.profile, profile) == 0 && strcmp(k->k.kid, kid) == 0 &&
+            strcmp(k->k.client_id, client_id) == 0)
+            break;
+    }
+    if (i == m->nkey && m->nkey < MAX_KEYS) {
+        k = &m->key[m->nkey++];
+        memset(k, 0, sizeof(*k));
+        snprintf(k->k.profile, sizeof(k->k.profile), "%s", profile);
+        snprintf(k->k.client_id, sizeof(k->k.client_id), "%s", client_id);
+        snprintf(k->k.kid, sizeof(k->k.kid), "%s", kid);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+size_t
+metrics_keys_due(struct metrics *m, time_t now, unsigned int interval, struct metrics_key *out,
+    size_t max)
+{
+    size_t i, n = 0;
+
+    pthread_mutex_lock(&m->mu);
+    for (i = 0; i < m->nkey && n < max; i++)
+        if (m->key[i].checked == 0 || now - m->key[i].checked >= (time_t)interval) {
+            m->key[i].checked = now;
+            out[n++] = m->key[i].k;
+        }
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
+void
+metrics_key_expiry(struct metrics *m, const struct metrics_key *key, time_t not_after)
+{
+    time_t now = time(NULL);
+    struct keyexp *k;
+    size_t i;
+
+    pthread_mutex_lock(&m->mu);
+    for (i = 0; i < m->nkey; i++) {
+        k = &m->key[i];
+        if (strcmp(k->k.profile, key->profile) != 0 || strcmp(k->k.kid, key->kid) != 0)
+            continue;
+        k->not_after = not_after;
+        if (not_after != 0 && not_after - now < CERT_WARN_S && now - k->warned >= 86400) {
+            k->warned = now;
+            mp_warn("profile %s: key %s registered on client %s expires in %lld days: any "
+                    "write of the client's key set renews it (mp-exchange client keys add or "
+                    "remove), or register a new key",
+                k->k.profile, k->k.kid, k->k.client_id, (long long)(not_after - now) / 86400);
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+static enum mp_err
+render_keys(const struct metrics *m, struct mp_buf *o)
+{
+    time_t now = time(NULL);
+    enum mp_err r = MP_OK;
+    int head = 0;
+    size_t i;
+
+    for (i = 0; i < m->nkey && r == MP_OK; i++) {
+        if (m->key[i].not_after == 0)
+            continue;
+        if (!head++)
+            r = mp_buf_puts(o,
+                "# HELP mp_exchange_registered_key_expiry_seconds seconds until the key behind a "
+                "profile's kid grants expires at Digdir (one year after upload)\n"
+                "# TYPE mp_exchange_registered_key_expiry_seconds gauge\n");
+        if (r == MP_OK)
+            r = mp_buf_putf(o,
+                "mp_exchange_registered_key_expiry_seconds{profile=\"%s\",kid=\"%s\"} %lld\n",
+                m->key[i].k.profile, m->key[i].k.kid, (long long)(m->key[i].not_after - now));
+    }
+    return r;
+}
+
 static enum mp_err
 render_certs(const struct metrics *m, struct mp_buf *o)
 {
@@ -313,6 +412,8 @@ metrics_render(struct metrics *m, struct mp_buf *o)
             m->skew);
     if (r == MP_OK)
         r = render_certs(m, o);
+    if (r == MP_OK)
+        r = render_keys(m, o);
     pthread_mutex_unlock(&m->mu);
     return r;
 }

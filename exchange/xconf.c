@@ -1,5 +1,6 @@
 #include "exchange/xconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ xconf_new(void)
     c->retries = 2;
     c->threads = 8;
     c->unix_mode = 0660;
+    c->key_watch_interval_s = 3600;
     return c;
 }
 
@@ -34,6 +36,8 @@ xconf_free(struct xconf *c)
     free(c->listen);
     free(c->listen_unix);
     free(c->user);
+    free(c->selfservice_url);
+    free(c->key_watch_profile);
     free(c);
 }
 
@@ -67,6 +71,8 @@ set_env(struct xconf *c, const char *v, struct mp_errmsg *e)
 {
     enum mp_err r;
 
+    if (strcmp(v, "test") == 0 || strcmp(v, "prod") == 0)
+        snprintf(c->env, sizeof(c->env), "%s", v);
     if (strcmp(v, "test") == 0) {
         if ((r = set_str(&c->maskinporten_url, "https://test.maskinporten.no/", e)) != MP_OK)
             return r;
@@ -113,6 +119,12 @@ xconf_set(struct xconf *c, const char *key, const char *v, struct mp_errmsg *e)
         return set_str(&c->user, v, e);
     if (strcmp(key, "sandbox") == 0)
         return mp_sandbox_mode_parse(v, &c->sandbox, e);
+    if (strcmp(key, "selfservice_url") == 0)
+        return set_str(&c->selfservice_url, v, e);
+    if (strcmp(key, "key_watch_profile") == 0)
+        return set_str(&c->key_watch_profile, v, e);
+    if (strcmp(key, "key_watch_interval_s") == 0)
+        return set_num(&c->key_watch_interval_s, key, v, 1, 86400, e);
     return mp_errf(e, MP_ERR_PARSE, "unknown setting \"%.64s\"", key);
 }
 

@@ -30,6 +30,12 @@ struct xconf {
     unsigned int unix_mode;
     char *user; /* started as root: become this user before serving */
     int sandbox; /* enum mp_sandbox_mode: enforce (default), log, off */
+    char env[8]; /* the last env = (test|prod), "" if none */
+    char *selfservice_url; /* Digdir's self-service API (clients collection or its base) */
+    /* serve: the signer profile whose client holds idporten:dcr.read; set, the exchange reads
+     * the registered keys behind its kid grants every key_watch_interval_s for their expiry. */
+    char *key_watch_profile;
+    unsigned int key_watch_interval_s;
 };
 
 struct xconf *xconf_new(void);

@@ -21,7 +21,11 @@ sed -i "s|^scopes = $R altinn:serviceowner/instances.write\$|& $DCR|" "$CONF"
     --key "pkcs11:token=mp-dev;object=virksomhetssertifikat;type=private" --kid hsm-key-1 >"$T/hsm.jwk" 2>"$T/jwk.err" || fail "mp-signer key jwk: $(cat "$T/jwk.err")"
 start_signer
 SIGNER_PID=${PIDS[-1]}
-start_exchange
+# The exchange also watches the registered keys behind kid grants, every second here, with the
+# signer's default profile (the admin client) as its self-service identity.
+printf 'selfservice_url = %s\nkey_watch_profile = default\nkey_watch_interval_s = 1\n' "$FAKE" \
+    >"$T/exchange.conf"
+start_exchange --config "$T/exchange.conf"
 
 N=0
 # cl NAME ARGS...: runs mp-exchange client; stdout in $T/NAME.out, stderr in $T/NAME.err, and
@@ -158,7 +162,7 @@ cl add1 keys add "$NEW" --jwk "$T/hsm.jwk"
 [ "$RC" = 0 ] || fail "keys add: $(err add1)"
 [ "$(kids "$NEW")" = "hsm-key-1" ] || fail "after add: $(kids "$NEW")"
 cl klist keys list "$NEW"
-grep -qE "^hsm-key-1 +RS256 +sig +$(date -u -d '+365 days' +%Y-%m-%d)T" "$T/cl.klist.out" ||
+grep -qE "^hsm-key-1 +RS256 +sig +$(date -u -d '+365 days' +%Y-%m-%d)T[0-9:]*Z \\((364|365) days\\)$" "$T/cl.klist.out" ||
     fail "keys list table: $(out klist)"
 ok "keys add (JWK from mp-signer key jwk) and keys list: hsm-key-1, expiring a year from now"
 for i in 2 3 4 5 6; do
@@ -238,6 +242,19 @@ assert c["consumer"]["ID"] == "0192:314159268", c
 PY
 grep -q "\"client_id\":\"$NEW\"" "$T/tok/audit.log" || fail "no audit line for the new client"
 ok "kid grant signed in the HSM for profile fresh: token for $NEW (private_key_jwt), verified with python3-jwt"
+# The watcher reads the key's expiry from the self-service API: one year after its upload.
+for _ in $(seq 1 100); do
+    got=$(curl -s "$EXCH/metrics" |
+        sed -n 's/^mp_exchange_registered_key_expiry_seconds{profile="fresh",kid="hsm-key-1"} //p')
+    [ -n "$got" ] && break
+    sleep 0.1
+done
+exp=$("$PY" -c 'import json,sys; print([k["exp"] for k in json.load(open(sys.argv[1]))["keys"] if k["kid"] == "hsm-key-1"][0])' \
+    <(curl -s -H "Authorization: Bearer $READ" "$FAKE/clients/$NEW/jwks"))
+[ -n "$got" ] && [ $((exp - $(date +%s) - got)) -ge -3 ] && [ $((exp - $(date +%s) - got)) -le 3 ] ||
+    fail "registered key expiry gauge '$got', the API says exp $exp: $(tail -3 "$T/exchange.err")"
+[ $((got / 86400)) -ge 364 ] || fail "a fresh key expires in $((got / 86400)) days"
+ok "/metrics: the registered key behind profile fresh's kid grants expires in $((got / 86400)) days, as the API says"
 kidgrant() {
     "$PY" "$MP_ROOT/tests/exchange/jwtmake.py" sign "$T/k$1.pem" "{\"alg\":\"RS256\",\"kid\":\"sw-$1\"}" \
         "{\"aud\":\"https://test.maskinporten.no/\",\"iss\":\"$NEW\",\"scope\":\"$R\",\"iat\":\"\$now\",\"exp\":\"\$now+60\",\"jti\":\"\$uuid\"}"
@@ -256,6 +273,11 @@ for k in sw-2 sw-4 sw-5 sw-6 hsm-key-1; do
 done
 [ "$(kids "$NEW")" = "" ] || fail "keys left: $(kids "$NEW")"
 ok "keys remove of the last key: DELETE, the set is empty"
+line_value "$T/exchange.err" '/profile fresh: key hsm-key-1 is no longer registered on client/p' >/dev/null ||
+    fail "the key watch did not notice the key was removed: $(tail -3 "$T/exchange.err")"
+curl -s "$EXCH/metrics" | grep -q 'registered_key_expiry_seconds{profile="fresh"' &&
+    fail "a removed key still has an expiry gauge"
+ok "the key watch warns that profile fresh's key is no longer registered, and drops its gauge"
 
 # No token or grant in anything the client commands printed.
 ! grep -l 'eyJ' "$T"/cl.*.out "$T"/cl.*.err || fail "a token or grant was printed"
