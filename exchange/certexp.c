@@ -27,8 +27,7 @@ jws_part(const char *jws, int part)
         dot = strchr(start, '.');
     }
     if (dot != NULL && b != NULL && mp_b64url_decode(b, start, (size_t)(dot - start)) == MP_OK)
-        j = mp_json_loadb((const char *)mp_buf_ptr(b), mp_buf_len(b), JSON_REJECT_DUPLICATES,
-            NULL);
+        j = mp_json_loadb((const char *)mp_buf_ptr(b), mp_buf_len(b), JSON_REJECT_DUPLICATES, NULL);
     mp_buf_free(b);
     return j;
 }

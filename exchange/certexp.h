@@ -11,8 +11,7 @@
 
 /* notAfter and subject of x5c[0] of a compact JWS. MP_ERR_NOTFOUND for a grant without x5c
  * (a kid grant), MP_ERR_PARSE for a header that is not what the signer writes. */
-enum mp_err certexp_from_jws(const char *jws, time_t *not_after, char *subject,
-    size_t subject_len);
+enum mp_err certexp_from_jws(const char *jws, time_t *not_after, char *subject, size_t subject_len);
 
 /* The kid (header) and client_id (claim iss) of a kid grant; MP_ERR_NOTFOUND for an x5c grant.
  * Both are [A-Za-z0-9._-] only, or MP_ERR_PARSE. */

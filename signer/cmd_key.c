@@ -99,8 +99,7 @@ static int
 key_parse(int argc, char **argv, struct key_flags *f)
 {
     const char **slot[] = {&f->config, &f->profile, &f->module, &f->pin_file, &f->token, &f->key,
-        &f->label, &f->id, &f->bits, &f->org, &f->cn, &f->o, &f->out, &f->kid, &f->alg,
-        &f->chain};
+        &f->label, &f->id, &f->bits, &f->org, &f->cn, &f->o, &f->out, &f->kid, &f->alg, &f->chain};
     int c;
 
     opterr = 0;

@@ -74,10 +74,12 @@ expiry_gauges_and_warnings(void **state)
     assert_non_null(m);
     assert_non_null(b);
     capture(near_expiry, m);
-    assert_non_null(strstr(logged, "warning: profile default: the signer's certificate /CN=short "
-                                   "expires in 10 days"));
-    assert_non_null(strstr(logged, "warning: profile kidprof: key key-1 registered on client "
-                                   "client-1 expires in 5 days"));
+    assert_non_null(strstr(logged,
+        "warning: profile default: the signer's certificate /CN=short "
+        "expires in 10 days"));
+    assert_non_null(strstr(logged,
+        "warning: profile kidprof: key key-1 registered on client "
+        "client-1 expires in 5 days"));
     assert_null(strstr(logged, "CN=long"));
     /* Once a day: the second round of calls logged nothing more. */
     assert_null(strstr(strstr(logged, "expires in 10 days") + 1, "expires in 10 days"));
