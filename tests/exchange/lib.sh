@@ -102,3 +102,16 @@ wait_exchange() {
 stat_of() { curl -s "$FAKE/stats" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 fake_fault() { curl -s -X POST --data "$1" "$FAKE/fake/fault" >/dev/null; }
 fake_reset() { curl -s -X POST "$FAKE/fake/reset" >/dev/null; }
+
+# A throwaway CA ($T/tls/ca.pem) and a server certificate for 127.0.0.1 it issued
+# ($T/tls/srv.pem, key srv.key): mp-fake on HTTPS with a CA no system store trusts.
+make_tls_server_cert() {
+    mkdir -p "$T/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls/ca.key" -out "$T/tls/ca.pem" -days 2 \
+        -subj "/CN=mp-fake TLS test CA" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout "$T/tls/srv.key" -out "$T/tls/srv.csr" \
+        -subj "/CN=127.0.0.1" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$T/tls/srv.ext"
+    openssl x509 -req -in "$T/tls/srv.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" -set_serial 7 \
+        -days 2 -extfile "$T/tls/srv.ext" -out "$T/tls/srv.pem" 2>/dev/null
+}

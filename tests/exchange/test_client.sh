@@ -284,14 +284,7 @@ ok "the key watch warns that profile fresh's key is no longer registered, and dr
 ok "no token or grant in any output of $N client commands"
 
 # --- HTTPS with a private CA: --ca-file.
-mkdir -p "$T/tls"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls/ca.key" -out "$T/tls/ca.pem" -days 2 \
-    -subj "/CN=mp-fake TLS test CA" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$T/tls/srv.key" -out "$T/tls/srv.csr" \
-    -subj "/CN=127.0.0.1" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$T/tls/srv.ext"
-openssl x509 -req -in "$T/tls/srv.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" -set_serial 7 \
-    -days 2 -extfile "$T/tls/srv.ext" -out "$T/tls/srv.pem" 2>/dev/null
+make_tls_server_cert
 { printf 'tls_cert = %s\ntls_key = %s\n' "$T/tls/srv.pem" "$T/tls/srv.key"; cat "$T/fake.conf"; } >"$T/fake-tls.conf"
 "$MP_FAKE" --config "$T/fake-tls.conf" >"$T/fake-tls.out" 2>"$T/fake-tls.err" &
 PIDS+=($!)

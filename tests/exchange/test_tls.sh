@@ -2,14 +2,7 @@
 # Upstream TLS is verified (a private CA only with --ca-file), redirects are not followed, and
 # every misbehaving upstream gives a bounded, clear error while the exchange stays up.
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$T/tls"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls/ca.key" -out "$T/tls/ca.pem" -days 2 \
-    -subj "/CN=mp-fake TLS test CA" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$T/tls/srv.key" -out "$T/tls/srv.csr" \
-    -subj "/CN=127.0.0.1" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$T/tls/srv.ext"
-openssl x509 -req -in "$T/tls/srv.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca.key" -set_serial 7 \
-    -days 2 -extfile "$T/tls/srv.ext" -out "$T/tls/srv.pem" 2>/dev/null
+make_tls_server_cert
 FAKE_TLS=$(printf 'tls_cert = %s\ntls_key = %s' "$T/tls/srv.pem" "$T/tls/srv.key") setup_fake
 case $FAKE in https://*) ;; *) fail "mp-fake is not on HTTPS: $FAKE" ;; esac
 start_signer
