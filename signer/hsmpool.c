@@ -603,7 +603,7 @@ hsmpool_start(struct server *s, struct mp_errmsg *e)
     return r;
 }
 
-void
+bool
 hsmpool_stop(struct server *s)
 {
     struct timespec deadline;
@@ -624,12 +624,13 @@ hsmpool_stop(struct server *s)
     profiles_swap(s, NULL);
     if (s->nworkers_live > 0) {
         mp_error("%u worker(s) still inside the PKCS#11 module at exit", s->nworkers_live);
-        return; /* finalizing under them would be undefined */
+        return false; /* finalizing under them would be undefined */
     }
     hsm_session_free(s->audit_sess);
     hsm_key_free(s->audit_key);
     hsm_token_free(s->tok);
     hsm_module_free(s->mod);
+    return true;
 }
 
 enum mp_err

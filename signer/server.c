@@ -324,6 +324,9 @@ connections_drain(struct server *s)
     pthread_mutex_unlock(&s->conn_mu);
 }
 
+/* The server a stuck worker was left inside the module with (see server_shutdown). */
+static struct server *abandoned;
+
 void
 server_shutdown(struct server *s)
 {
@@ -349,7 +352,11 @@ server_shutdown(struct server *s)
         close(s->lfd);
     if (s->bound)
         unlink(s->boot->socket);
-    hsmpool_stop(s);
+    if (!hsmpool_stop(s)) {
+        /* A worker hung in C_Sign still uses s: kept, and reachable, until the process ends. */
+        abandoned = s;
+        return;
+    }
     sconf_free(s->boot);
     free(s);
 }

@@ -4,6 +4,7 @@
 #define MP_SERVER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 
 #include "pkcs11/hsm.h"
@@ -104,7 +105,8 @@ struct server {
  * workers and the recovery thread. */
 enum mp_err hsmpool_start(struct server *s, struct mp_errmsg *e);
 /* Stops workers and recovery and frees everything of the signing side. */
-void hsmpool_stop(struct server *s);
+/* false: a worker is still inside the module, so nothing it can reach was freed. */
+bool hsmpool_stop(struct server *s);
 /* SIGHUP: reload the profiles; after a PIN problem, one new login attempt. */
 enum mp_err hsmpool_reload(struct server *s, struct mp_errmsg *e);
 /* The profiles in force with a reference taken (NULL while recovering); put when done. */

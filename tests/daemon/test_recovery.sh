@@ -78,7 +78,19 @@ grep -q 'no signature within' "$T/hung.err" || fail "hung request error: $(cat "
 [ "$elapsed" -lt 8000 ] || fail "the second caller waited for the hung call ($elapsed ms)"
 ok "hung C_Sign: its caller answered at the deadline, another caller served after $elapsed ms"
 
+# SIGTERM while a worker is still hung inside the module: the signer waits one deadline for it,
+# then exits cleanly without finalizing under it (and, under ASan/valgrind, without a leak or a
+# use of freed memory by that worker).
+echo 'C_Sign OK hang=40 times=1' >"$FAULTS"
+request --scope $SCOPE >/dev/null 2>&1 && fail "the call hung for 40 s got a grant"
+t0=$(ms)
 stop_signer
+elapsed=$(($(ms) - t0))
+grep -q '1 worker(s) still inside the PKCS#11 module at exit' "$T/serve.err" ||
+    fail "no word of the worker left behind: $(tail -3 "$T/serve.err")"
+[ "$elapsed" -lt 20000 ] || fail "stopping took $elapsed ms with a worker hung"
+: >"$FAULTS"
+ok "SIGTERM with a worker hung in C_Sign: exit 0 after $elapsed ms, the worker left behind and said so"
 audit_verify >"$T/verify.out" || { cat "$T/verify.out"; fail "audit verify failed"; }
 grep -c '"outcome":"error"' "$LOG" >/dev/null || fail "HSM errors not audited"
 ok "every decision audited, log verifies: $(cat "$T/verify.out")"
