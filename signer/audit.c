@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "common/b64.h"
 #include "common/buf.h"
@@ -66,6 +68,21 @@ audit_sha256_hex(const void *data, size_t len, char out[65])
     EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
     for (i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+enum mp_err
+audit_key_sha256(EVP_PKEY *pub, char out[65])
+{
+    unsigned char *der = NULL;
+    int len;
+
+    if ((len = i2d_PUBKEY(pub, &der)) <= 0) {
+        ERR_clear_error();
+        return MP_ERR_CRYPTO;
+    }
+    audit_sha256_hex(der, (size_t)len, out);
+    OPENSSL_free(der);
+    return MP_OK;
 }
 
 void

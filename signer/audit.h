@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "common/err.h"
 
@@ -43,6 +44,9 @@ void audit_close(struct audit *a);
 
 /* Lowercase hex of SHA-256 over data: 64 characters and a NUL. */
 void audit_sha256_hex(const void *data, size_t len, char out[65]);
+/* The audit key's name in checkpoints (key_sha256): audit_sha256_hex of its DER
+ * SubjectPublicKeyInfo. MP_ERR_CRYPTO if the key cannot be encoded. */
+enum mp_err audit_key_sha256(EVP_PKEY *pub, char out[65]);
 /* UTC "YYYY-MM-DDTHH:MM:SS.uuuuuuZ". */
 void audit_timestamp(char out[32]);
 

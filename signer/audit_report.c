@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "common/json.h"
+#include "signer/audit.h"
 #include "signer/audit_format.h"
 #include "signer/audit_report_int.h"
 
@@ -459,25 +460,6 @@ out:
     return ret;
 }
 
-/* The audit key's fingerprint as the checkpoints name it (key_sha256). */
-static void
-key_fingerprint(EVP_PKEY *pub, char out[65])
-{
-    unsigned char *der = NULL, md[32];
-    unsigned int n = 0, i;
-    int len;
-
-    out[0] = '\0';
-    if (pub == NULL || (len = i2d_PUBKEY(pub, &der)) <= 0) {
-        ERR_clear_error();
-        return;
-    }
-    EVP_Digest(der, (size_t)len, md, &n, EVP_sha256(), NULL);
-    OPENSSL_free(der);
-    for (i = 0; i < 32 && i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* The verifier reads the open file through /proc/self/fd, so its verdict and the figures
  * come from the same file even if the path is replaced meanwhile. */
 static enum mp_err
@@ -525,7 +507,8 @@ audit_report_html(const char *log_path, EVP_PKEY *pub, const char *html_path,
     st->suspect_from = rep->bad_line > 1 ? rep->bad_line - 1 : 1;
     st->key_checked = pub != NULL;
     st->log_name = log_path;
-    key_fingerprint(pub, st->key_sha256);
+    if (pub == NULL || audit_key_sha256(pub, st->key_sha256) != MP_OK)
+        st->key_sha256[0] = '\0';
     if ((ret = scan(st, fd, e)) != MP_OK)
         goto out;
     if (st->verified && st->lines != rep->lines) {

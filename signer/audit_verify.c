@@ -17,6 +17,7 @@
 #include "common/b64.h"
 #include "common/buf.h"
 #include "common/json.h"
+#include "signer/audit.h"
 #include "signer/audit_format.h"
 
 struct vstate {
@@ -265,24 +266,6 @@ verify_bytes(struct vstate *v, const char *buf, size_t size)
     return MP_OK;
 }
 
-static enum mp_err
-key_fingerprint(struct vstate *v)
-{
-    unsigned char *der = NULL, md[32];
-    unsigned int n = 0, i;
-    int len;
-
-    if (v->pub == NULL)
-        return MP_OK;
-    if ((len = i2d_PUBKEY(v->pub, &der)) <= 0)
-        return MP_ERR_CRYPTO;
-    EVP_Digest(der, (size_t)len, md, &n, EVP_sha256(), NULL);
-    OPENSSL_free(der);
-    for (i = 0; i < 32; i++)
-        snprintf(v->key_sha256 + 2 * i, 3, "%02x", md[i]);
-    return MP_OK;
-}
-
 enum mp_err
 audit_verify_buffer(const char *buf, size_t len, EVP_PKEY *pub, struct audit_report *out,
     struct mp_errmsg *e)
@@ -293,7 +276,7 @@ audit_verify_buffer(const char *buf, size_t len, EVP_PKEY *pub, struct audit_rep
     memset(&v, 0, sizeof(v));
     v.pub = pub;
     v.rep = out;
-    if (key_fingerprint(&v) != MP_OK)
+    if (pub != NULL && audit_key_sha256(pub, v.key_sha256) != MP_OK)
         return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
     return verify_bytes(&v, buf, len);
 }
@@ -311,7 +294,7 @@ audit_verify_file(const char *path, EVP_PKEY *pub, struct audit_report *out, str
     memset(&v, 0, sizeof(v));
     v.pub = pub;
     v.rep = out;
-    if (key_fingerprint(&v) != MP_OK)
+    if (pub != NULL && audit_key_sha256(pub, v.key_sha256) != MP_OK)
         return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));

@@ -433,8 +433,6 @@ enum mp_err
 hsmpool_audit_open(struct server *s, struct mp_errmsg *e)
 {
     struct audit_checkpointer cp;
-    unsigned char *der = NULL;
-    int len;
 
     if (s->boot->audit_log == NULL)
         return mp_errf(e, MP_ERR_INVALID,
@@ -445,10 +443,8 @@ hsmpool_audit_open(struct server *s, struct mp_errmsg *e)
         return audit_open(s->boot->audit_log, NULL, &s->audit, e);
     }
     memset(&cp, 0, sizeof(cp));
-    if ((len = i2d_PUBKEY(hsm_key_public(s->audit_key), &der)) <= 0)
+    if (audit_key_sha256(hsm_key_public(s->audit_key), cp.key_sha256) != MP_OK)
         return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
-    audit_sha256_hex(der, (size_t)len, cp.key_sha256);
-    OPENSSL_free(der);
     cp.sign = audit_sign_cb;
     cp.arg = s;
     cp.every = CHECKPOINT_EVERY;
