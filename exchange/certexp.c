@@ -1,4 +1,5 @@
-/* x5c[0] of a grant's header: the leaf certificate, standard base64 DER (RFC 7515 §4.1.6). */
+/* x5c[0] of a grant's header: the leaf certificate, standard base64 DER (RFC 7515 §4.1.6); or
+ * the kid and iss of a kid grant. */
 #include "exchange/certexp.h"
 
 #include <string.h>
@@ -8,71 +9,16 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "common/b64.h"
-#include "common/buf.h"
-#include "common/json.h"
+#include "exchange/mpresp.h"
+#include "exchange/selfservice.h"
 
-#define HEADER_MAX (16 * 1024)
-
-/* Part 0 (header) or 1 (claims) of a compact JWS, parsed. */
-static json_t *
-jws_part(const char *jws, int part)
-{
-    const char *start = jws, *dot = strchr(jws, '.');
-    struct mp_buf *b = mp_buf_new(HEADER_MAX);
-    json_t *j = NULL;
-
-    if (part == 1 && dot != NULL) {
-        start = dot + 1;
-        dot = strchr(start, '.');
-    }
-    if (dot != NULL && b != NULL && mp_b64url_decode(b, start, (size_t)(dot - start)) == MP_OK)
-        j = mp_json_loadb((const char *)mp_buf_ptr(b), mp_buf_len(b), JSON_REJECT_DUPLICATES, NULL);
-    mp_buf_free(b);
-    return j;
-}
-
-static json_t *
-jws_header(const char *jws)
-{
-    return jws_part(jws, 0);
-}
-
-/* Copies a string member made of [A-Za-z0-9._-] only (safe as a label value and in a URL). */
-static int
-copy_id(json_t *o, const char *name, char *out, size_t outlen)
-{
-    const char *v = json_string_value(json_object_get(o, name));
-    size_t n = v != NULL ? strlen(v) : 0;
-
-    if (n == 0 || n >= outlen ||
-        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
-        return 0;
-    memcpy(out, v, n + 1);
-    return 1;
-}
-
-enum mp_err
-certexp_kid(const char *jws, char *kid, size_t kid_len, char *client_id, size_t client_id_len)
-{
-    json_t *h = jws_header(jws), *c = NULL;
-    enum mp_err r = MP_ERR_PARSE;
-
-    if (h != NULL && json_object_get(h, "kid") == NULL)
-        r = MP_ERR_NOTFOUND;
-    else if (h != NULL && (c = jws_part(jws, 1)) != NULL && copy_id(h, "kid", kid, kid_len) &&
-        copy_id(c, "iss", client_id, client_id_len))
-        r = MP_OK;
-    json_decref(c);
-    json_decref(h);
-    return r;
-}
+#define X5C_DER_MAX (16 * 1024)
 
 static X509 *
 x5c_leaf(json_t *h)
 {
     json_t *s = json_array_get(json_object_get(h, "x5c"), 0);
-    unsigned char der[HEADER_MAX];
+    unsigned char der[X5C_DER_MAX];
     const unsigned char *p = der;
     int n;
 
@@ -84,28 +30,52 @@ x5c_leaf(json_t *h)
     return n > 0 ? d2i_X509(NULL, &p, n) : NULL;
 }
 
-enum mp_err
-certexp_from_jws(const char *jws, time_t *not_after, char *subject, size_t subject_len)
+static enum mp_err
+read_x5c(json_t *h, struct grant_key *out)
 {
-    json_t *h = jws_header(jws);
-    X509 *x = NULL;
+    X509 *x = x5c_leaf(h);
     struct tm tm;
     enum mp_err r = MP_ERR_PARSE;
 
-    if (h == NULL)
-        goto out;
-    if (json_object_get(h, "x5c") == NULL) {
-        r = MP_ERR_NOTFOUND;
-        goto out;
+    if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
+        out->x5c = 1;
+        out->not_after = timegm(&tm);
+        X509_NAME_oneline(X509_get_subject_name(x), out->subject, (int)sizeof(out->subject));
+        r = MP_OK;
     }
-    if ((x = x5c_leaf(h)) == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
-        goto out;
-    *not_after = timegm(&tm);
-    X509_NAME_oneline(X509_get_subject_name(x), subject, (int)subject_len);
-    r = MP_OK;
-out:
     ERR_clear_error();
     X509_free(x);
+    return r;
+}
+
+/* A string member that is a self-service id (safe in a URL path and as a label value). */
+static int
+copy_id(json_t *o, const char *name, char *out, size_t outlen)
+{
+    const char *v = json_string_value(json_object_get(o, name));
+
+    if (!selfservice_id_ok(v) || strlen(v) >= outlen)
+        return 0;
+    memcpy(out, v, strlen(v) + 1);
+    return 1;
+}
+
+enum mp_err
+certexp_read(const char *jws, struct grant_key *out)
+{
+    json_t *h = mpresp_jwt_part(jws, 0), *c = NULL;
+    enum mp_err r = MP_ERR_PARSE;
+
+    memset(out, 0, sizeof(*out));
+    if (h == NULL)
+        return r;
+    if (json_object_get(h, "x5c") != NULL)
+        r = read_x5c(h, out);
+    else if (copy_id(h, "kid", out->kid, sizeof(out->kid)) &&
+        (c = mpresp_jwt_part(jws, 1)) != NULL &&
+        copy_id(c, "iss", out->client_id, sizeof(out->client_id)))
+        r = MP_OK;
+    json_decref(c);
     json_decref(h);
     return r;
 }

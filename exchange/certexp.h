@@ -1,6 +1,6 @@
-/* The signing certificate's expiry, read from the x5c header of the grants the signer hands
- * out: the exchange never touches the token, yet an SRE watching its /metrics sees the
- * virksomhetssertifikat run out. */
+/* What a grant says about its key, read by the exchange, which never touches the token: an x5c
+ * grant carries the signing certificate, whose expiry an SRE wants in /metrics; a kid grant
+ * names the key registered at Digdir (kid, and the client it belongs to in iss). */
 #ifndef MP_CERTEXP_H
 #define MP_CERTEXP_H
 
@@ -9,13 +9,16 @@
 
 #include "common/err.h"
 
-/* notAfter and subject of x5c[0] of a compact JWS. MP_ERR_NOTFOUND for a grant without x5c
- * (a kid grant), MP_ERR_PARSE for a header that is not what the signer writes. */
-enum mp_err certexp_from_jws(const char *jws, time_t *not_after, char *subject, size_t subject_len);
+struct grant_key {
+    int x5c; /* 1: not_after and subject of x5c[0]; 0: kid and client_id */
+    time_t not_after;
+    char subject[256];
+    char kid[65];
+    char client_id[64];
+};
 
-/* The kid (header) and client_id (claim iss) of a kid grant; MP_ERR_NOTFOUND for an x5c grant.
- * Both are [A-Za-z0-9._-] only, or MP_ERR_PARSE. */
-enum mp_err certexp_kid(const char *jws, char *kid, size_t kid_len, char *client_id,
-    size_t client_id_len);
+/* Reads the grant's header once (and, for a kid grant, its claims). MP_ERR_PARSE for a grant
+ * that is not what the signer writes, or whose kid or iss is not a self-service id. */
+enum mp_err certexp_read(const char *jws, struct grant_key *out);
 
 #endif

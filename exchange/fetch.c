@@ -78,14 +78,15 @@ signer_code(const struct frame_msg *m)
 static void
 note_key(struct fetcher *f, const struct xreq *q, const char *jws)
 {
-    char subject[256], kid[65], client_id[64];
-    time_t not_after;
     const char *profile = q->profile[0] ? q->profile : "default";
+    struct grant_key k;
 
-    if (certexp_from_jws(jws, &not_after, subject, sizeof(subject)) == MP_OK)
-        metrics_cert(f->m, profile, not_after, subject);
-    else if (certexp_kid(jws, kid, sizeof(kid), client_id, sizeof(client_id)) == MP_OK)
-        metrics_key_seen(f->m, profile, client_id, kid);
+    if (certexp_read(jws, &k) != MP_OK)
+        return;
+    if (k.x5c)
+        metrics_cert(f->m, profile, k.not_after, k.subject);
+    else
+        metrics_key_seen(f->m, profile, k.client_id, k.kid);
 }
 
 /* One grant from the signer for this request. */

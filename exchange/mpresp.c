@@ -175,25 +175,35 @@ mpresp_altinn(const char *body, size_t len, char *out, size_t outlen, struct mp_
     return MP_OK;
 }
 
+json_t *
+mpresp_jwt_part(const char *jwt, int part)
+{
+    const char *start = jwt, *dot = strchr(jwt, '.');
+    struct mp_buf *b;
+    json_t *j = NULL;
+
+    if (part == 1 && dot != NULL) {
+        start = dot + 1;
+        dot = strchr(start, '.');
+    }
+    if (dot == NULL || (b = mp_buf_new((size_t)(dot - start))) == NULL)
+        return NULL;
+    if (mp_b64url_decode(b, start, (size_t)(dot - start)) == MP_OK)
+        j = load_object(mp_buf_str(b), mp_buf_len(b));
+    mp_buf_free(b);
+    return j;
+}
+
 enum mp_err
 mpresp_jwt_exp(const char *jwt, long long *exp)
 {
-    const char *d1 = strchr(jwt, '.'), *d2;
-    struct mp_buf *b;
-    json_t *j = NULL, *v;
+    json_t *j = mpresp_jwt_part(jwt, 1), *v;
     enum mp_err r = MP_ERR_PARSE;
 
-    if (d1 == NULL || (d2 = strchr(d1 + 1, '.')) == NULL)
-        return r;
-    if ((b = mp_buf_new(TOKEN_MAX)) == NULL)
-        return MP_ERR_NOMEM;
-    if (mp_b64url_decode(b, d1 + 1, (size_t)(d2 - d1 - 1)) == MP_OK &&
-        (j = load_object(mp_buf_str(b), mp_buf_len(b))) != NULL &&
-        json_is_integer(v = json_object_get(j, "exp")) && json_integer_value(v) > 0) {
+    if (j != NULL && json_is_integer(v = json_object_get(j, "exp")) && json_integer_value(v) > 0) {
         *exp = json_integer_value(v);
         r = MP_OK;
     }
     json_decref(j);
-    mp_buf_free(b);
     return r;
 }

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "common/err.h"
 
 #define TOKEN_MAX (16 * 1024)
@@ -33,6 +35,9 @@ enum mp_err mpresp_error(const char *body, size_t len, struct mp_error *out);
 /* Altinn's exchange answer: the JWT as text/plain, or as a JSON string. out gets the token. */
 enum mp_err mpresp_altinn(const char *body, size_t len, char *out, size_t outlen,
     struct mp_errmsg *e);
+/* Part 0 (header) or 1 (claims) of a compact JWT, decoded and parsed (unverified); NULL unless
+ * it is a JSON object. */
+json_t *mpresp_jwt_part(const char *jwt, int part);
 /* The exp claim of a compact JWT (unverified: only to know when to refresh). */
 enum mp_err mpresp_jwt_exp(const char *jwt, long long *exp);
 
