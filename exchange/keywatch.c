@@ -22,19 +22,11 @@ struct keywatch {
 
 /* The expiry the API gives a key: exp, seconds since the epoch; 0 when it gives none. */
 static time_t
-key_exp(const json_t *keys, const char *kid)
+key_exp(const json_t *key)
 {
-    const json_t *k;
-    size_t i;
+    json_t *exp = json_object_get(key, "exp");
 
-    json_array_foreach(keys, i, k)
-    {
-        if (strcmp(selfservice_key_kid(k) != NULL ? selfservice_key_kid(k) : "", kid) == 0)
-            return json_is_integer(json_object_get(k, "exp"))
-                ? (time_t)json_integer_value(json_object_get(k, "exp"))
-                : 0;
-    }
-    return (time_t)-1;
+    return json_is_integer(exp) ? (time_t)json_integer_value(exp) : 0;
 }
 
 static void
@@ -42,19 +34,17 @@ check_key(struct keywatch *w, struct selfservice *ss, const struct metrics_key *
 {
     struct mp_errmsg e = {{0}};
     json_t *keys = NULL;
-    time_t exp;
+    const json_t *key;
 
     if (selfservice_keys(ss, k->client_id, &keys, &e) != MP_OK) {
         mp_warn("key watch: client %s: %s", k->client_id, e.text);
         return;
     }
-    if ((exp = key_exp(keys, k->kid)) == (time_t)-1) {
+    if ((key = selfservice_key_find(keys, k->kid)) == NULL)
         mp_warn("profile %s: key %s is no longer registered on client %s: its grants will be "
                 "refused",
             k->profile, k->kid, k->client_id);
-        exp = 0;
-    }
-    metrics_key_expiry(w->x->metrics, k, exp);
+    metrics_key_expiry(w->x->metrics, k, key != NULL ? key_exp(key) : 0);
     json_decref(keys);
 }
 

@@ -301,19 +301,19 @@ selfservice_key_kid(const json_t *key)
     return json_string_value(json_object_get(key, "kid"));
 }
 
-int
-selfservice_keys_has(const json_t *keys, const char *kid)
+const json_t *
+selfservice_key_find(const json_t *keys, const char *kid)
 {
-    json_t *k;
+    const json_t *k;
     size_t i;
 
     json_array_foreach(keys, i, k)
     {
         if (kid != NULL && selfservice_key_kid(k) != NULL &&
             strcmp(selfservice_key_kid(k), kid) == 0)
-            return 1;
+            return k;
     }
-    return 0;
+    return NULL;
 }
 
 /* Key i of keys: a public JWK with a usable kid that no key before it has. */
@@ -397,7 +397,7 @@ selfservice_keys_merge(const json_t *cur, const json_t *add, const char *id, jso
     *out = NULL;
     json_array_foreach(add, i, k)
     {
-        if (selfservice_keys_has(cur, selfservice_key_kid(k))) {
+        if (selfservice_key_find(cur, selfservice_key_kid(k)) != NULL) {
             json_decref(set);
             return mp_errf(e, MP_ERR_INVALID,
                 "client %s already has a key with kid %s (nothing was sent)", id,
@@ -429,7 +429,7 @@ selfservice_keys_without(const json_t *cur, const char *kid, const char *id, jso
     size_t i;
 
     *out = NULL;
-    if (!selfservice_keys_has(cur, kid))
+    if (selfservice_key_find(cur, kid) == NULL)
         return mp_errf(e, MP_ERR_NOTFOUND, "client %s has no key with kid %s (nothing was sent)",
             id, kid);
     if ((set = json_array()) == NULL)

@@ -51,7 +51,8 @@ enum mp_err selfservice_jwk_parse(const char *text, size_t len, const char *labe
     struct mp_errmsg *e);
 /* The kid of a key, NULL if none. */
 const char *selfservice_key_kid(const json_t *key);
-int selfservice_keys_has(const json_t *keys, const char *kid);
+/* The key with this kid in keys, NULL if none. */
+const json_t *selfservice_key_find(const json_t *keys, const char *kid);
 /* The whole set to PUT: cur (as GET answered it) then add. Refuses a kid already in cur and
  * more than SS_MAX_KEYS keys; members the API adds itself (exp) are left out of cur's keys, every
  * other member of every key is kept. */
