@@ -1,9 +1,13 @@
 #include "common/buf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct mp_buf {
     unsigned char *d;
@@ -151,4 +155,42 @@ mp_buf_take(struct mp_buf *b, size_t *len)
     b->d = NULL;
     b->len = b->cap = 0;
     return out;
+}
+
+enum mp_err
+mp_buf_read_file(const char *path, size_t max, struct mp_buf **out, struct stat *st,
+    struct mp_errmsg *e)
+{
+    struct mp_buf *b = mp_buf_new(max);
+    struct stat own;
+    char chunk[4096];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    enum mp_err rc = MP_ERR_IO;
+
+    if (b == NULL) {
+        rc = mp_errf(e, MP_ERR_NOMEM, "out of memory reading %s", path);
+        goto out;
+    }
+    if (fd < 0 || fstat(fd, st != NULL ? st : &own) != 0) {
+        mp_errf(e, rc, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        if ((rc = mp_buf_put(b, chunk, (size_t)n)) != MP_OK) {
+            mp_errf(e, rc, "%s: larger than %zu bytes", path, max);
+            goto out;
+        }
+    if (n < 0) {
+        rc = mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    *out = b;
+    b = NULL;
+    rc = MP_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    mp_buf_free(b);
+    return rc;
 }

@@ -27,6 +27,12 @@ const unsigned char *mp_buf_ptr(const struct mp_buf *b);
 const char *mp_buf_str(const struct mp_buf *b);
 size_t mp_buf_len(const struct mp_buf *b);
 
+/* A whole file of at most max bytes into a new buffer (*out); st, when not NULL, receives its
+ * fstat. e names the file and the problem. */
+struct stat;
+enum mp_err mp_buf_read_file(const char *path, size_t max, struct mp_buf **out, struct stat *st,
+    struct mp_errmsg *e);
+
 /* Hands the bytes (NUL-terminated) to the caller and empties the buffer; NULL if empty and
  * allocation failed. The caller frees with free() (after explicit_bzero if secret). */
 char *mp_buf_take(struct mp_buf *b, size_t *len);

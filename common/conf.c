@@ -128,33 +128,17 @@ enum mp_err
 mp_conf_parse_file(const char *path, mp_conf_cb cb, void *arg, struct mp_errmsg *e)
 {
     struct mp_buf *b = NULL;
-    FILE *f = NULL;
-    char chunk[4096];
-    size_t n;
-    enum mp_err r = MP_ERR_NOMEM;
+    char why[MP_ERRMSG_MAX];
+    enum mp_err r;
 
-    if ((b = mp_buf_new(MP_CONF_MAX_FILE)) == NULL) {
-        mp_errf(e, r, "out of memory reading %s", path);
-        goto out;
-    }
-    if ((f = fopen(path, "re")) == NULL) {
-        r = mp_errf(e, MP_ERR_IO, "config %s: %s", path, strerror(errno));
-        goto out;
-    }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if ((r = mp_buf_put(b, chunk, n)) != MP_OK) {
-            mp_errf(e, r, "config %s: larger than %d bytes", path, MP_CONF_MAX_FILE);
-            goto out;
+    if ((r = mp_buf_read_file(path, MP_CONF_MAX_FILE, &b, NULL, e)) != MP_OK) {
+        if (r != MP_ERR_NOMEM && e != NULL) { /* "config PATH: why", as before */
+            snprintf(why, sizeof(why), "%s", e->text);
+            mp_errf(e, r, "config %s", why);
         }
-    }
-    if (ferror(f)) {
-        r = mp_errf(e, MP_ERR_IO, "config %s: read error", path);
-        goto out;
+        return r;
     }
     r = mp_conf_parse_text(mp_buf_str(b), mp_buf_len(b), path, cb, arg, e);
-out:
-    if (f != NULL)
-        fclose(f);
     mp_buf_free(b);
     return r;
 }

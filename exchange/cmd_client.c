@@ -209,43 +209,6 @@ print_client(const json_t *c)
     printf("\n");
 }
 
-/* Reads a whole file of at most max bytes. */
-static enum mp_err
-slurp(const char *path, size_t max, struct mp_buf **out, struct stat *st, struct mp_errmsg *e)
-{
-    struct mp_buf *b = mp_buf_new(max);
-    char chunk[4096];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    enum mp_err rc = MP_ERR_IO;
-
-    if (b == NULL) {
-        rc = mp_errf(e, MP_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (fd < 0 || fstat(fd, st) != 0) {
-        mp_errf(e, rc, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        if ((rc = mp_buf_put(b, chunk, (size_t)n)) != MP_OK) {
-            mp_errf(e, rc, "%s: larger than %zu bytes", path, max);
-            goto out;
-        }
-    if (n < 0) {
-        rc = mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    *out = b;
-    b = NULL;
-    rc = MP_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    mp_buf_free(b);
-    return rc;
-}
-
 static enum mp_err
 jwk_load(const char *path, json_t **out, struct mp_errmsg *e)
 {
@@ -253,7 +216,7 @@ jwk_load(const char *path, json_t **out, struct mp_errmsg *e)
     struct stat st;
     enum mp_err rc;
 
-    if ((rc = slurp(path, CLIENT_MAX_JWK_FILE, &b, &st, e)) == MP_OK)
+    if ((rc = mp_buf_read_file(path, CLIENT_MAX_JWK_FILE, &b, &st, e)) == MP_OK)
         rc = selfservice_jwk_parse(mp_buf_str(b), mp_buf_len(b), path, out, e);
     mp_buf_free(b);
     return rc;
@@ -290,7 +253,7 @@ profile_scan(struct cctx *x, struct client_profile *p, struct mp_buf **text, str
     enum mp_err rc;
 
     memset(p, 0, sizeof(*p));
-    if ((rc = slurp(x->o.append, MP_CONF_MAX_FILE, text, st, e)) != MP_OK ||
+    if ((rc = mp_buf_read_file(x->o.append, MP_CONF_MAX_FILE, text, st, e)) != MP_OK ||
         (rc = mp_conf_parse_text(mp_buf_str(*text), mp_buf_len(*text), x->o.append, scan_cb, &s,
              e)) != MP_OK)
         return rc;
