@@ -196,6 +196,16 @@ label_safe(const char *s)
     return n > 0 && s[n] == '\0';
 }
 
+/* Under 30 days to expiry, once a day at most: an SRE reads it, an alert fires on the gauge. */
+static int
+expiry_warn_due(time_t not_after, time_t now, time_t *warned)
+{
+    if (not_after - now >= CERT_WARN_S || now - *warned < 86400)
+        return 0;
+    *warned = now;
+    return 1;
+}
+
 void
 metrics_cert(struct metrics *m, const char *profile, time_t not_after, const char *subject)
 {
@@ -215,13 +225,10 @@ metrics_cert(struct metrics *m, const char *profile, time_t not_after, const cha
     }
     if (c != NULL) {
         c->not_after = not_after;
-        /* Once a day at most: an SRE reads it, an alert fires on the gauge. */
-        if (not_after - now < CERT_WARN_S && now - c->warned >= 86400) {
-            c->warned = now;
+        if (expiry_warn_due(not_after, now, &c->warned))
             mp_warn("profile %s: the signer's certificate %s expires in %lld days: a new one "
                     "must be ordered and stored in the token",
                 profile, subject, (long long)(not_after - now) / 86400);
-        }
     }
     pthread_mutex_unlock(&m->mu);
 }
@@ -280,13 +287,11 @@ metrics_key_expiry(struct metrics *m, const struct metrics_key *key, time_t not_
         if (strcmp(k->k.profile, key->profile) != 0 || strcmp(k->k.kid, key->kid) != 0)
             continue;
         k->not_after = not_after;
-        if (not_after != 0 && not_after - now < CERT_WARN_S && now - k->warned >= 86400) {
-            k->warned = now;
+        if (not_after != 0 && expiry_warn_due(not_after, now, &k->warned))
             mp_warn("profile %s: key %s registered on client %s expires in %lld days: any "
                     "write of the client's key set renews it (mp-exchange client keys add or "
                     "remove), or register a new key",
                 k->k.profile, k->k.kid, k->k.client_id, (long long)(not_after - now) / 86400);
-        }
     }
     pthread_mutex_unlock(&m->mu);
 }
