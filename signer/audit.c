@@ -27,12 +27,14 @@
 #define BATCH_MAX 256
 #define TAIL_SCAN (2 * AUDIT_MAX_LINE)
 
-/* One caller waiting for its record to be durable. */
+/* One caller waiting for its record to be durable. Each sleeps on its own condition: with
+ * one shared condition every finished batch woke every caller, most of them to sleep again. */
 struct audit_wait {
     json_t *rec;
     int done;
     enum mp_err result;
     char why[160];
+    pthread_cond_t *cv; /* NULL for a record the leader writes itself (checkpoints) */
     struct audit_wait *next;
 };
 
@@ -43,7 +45,8 @@ struct audit {
     int started;
     pthread_mutex_t mu;
     pthread_cond_t tick; /* wakes the ticker early on close */
-    pthread_cond_t done; /* a batch finished or the leader stepped down */
+    pthread_cond_t done; /* the leader stepped down, for lead_acquire (ticker, close) */
+    unsigned int lead_waiters; /* threads in lead_acquire */
     struct audit_wait *head, *tail;
     int leader; /* a caller is writing: only the leader touches the chain state */
     int stop;
@@ -195,8 +198,9 @@ batch_finish(struct audit *a, struct audit_wait *batch, enum mp_err r, const cha
         w->result = r;
         snprintf(w->why, sizeof(w->why), "%s", why);
         w->done = 1;
+        if (w->cv != NULL)
+            pthread_cond_signal(w->cv);
     }
-    pthread_cond_broadcast(&a->done);
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -291,16 +295,23 @@ queue_take(struct audit *a, size_t *n)
 static void
 lead_acquire(struct audit *a)
 {
+    a->lead_waiters++;
     while (a->leader)
         pthread_cond_wait(&a->done, &a->mu);
+    a->lead_waiters--;
     a->leader = 1;
 }
 
+/* Steps down (called with mu held) and wakes one successor: the oldest queued caller, whose
+ * batch takes everyone queued behind it. */
 static void
 lead_release(struct audit *a)
 {
     a->leader = 0;
-    pthread_cond_broadcast(&a->done);
+    if (a->head != NULL && a->head->cv != NULL)
+        pthread_cond_signal(a->head->cv);
+    if (a->lead_waiters > 0)
+        pthread_cond_broadcast(&a->done);
 }
 
 /* Group commit without a hand-off: the first waiting caller writes and syncs everything
@@ -531,12 +542,15 @@ enum mp_err
 audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
 {
     struct audit_wait w;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 
     memset(&w, 0, sizeof(w));
     w.rec = rec;
+    w.cv = &cv;
     pthread_mutex_lock(&a->mu);
     if (a->stop) {
         pthread_mutex_unlock(&a->mu);
+        pthread_cond_destroy(&cv);
         return mp_errf(e, MP_ERR_IO, "audit log is closing");
     }
     if (a->tail != NULL)
@@ -546,7 +560,7 @@ audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
     a->tail = &w;
     while (!w.done) {
         if (a->leader) {
-            pthread_cond_wait(&a->done, &a->mu);
+            pthread_cond_wait(&cv, &a->mu);
             continue;
         }
         a->leader = 1;
@@ -554,6 +568,7 @@ audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
         lead_release(a);
     }
     pthread_mutex_unlock(&a->mu);
+    pthread_cond_destroy(&cv);
     if (w.result != MP_OK)
         return mp_errf(e, w.result, "%s", w.why);
     return MP_OK;

@@ -119,6 +119,17 @@ hsm_down(struct server *s, enum mp_err why_code, const char *why)
     pthread_cond_broadcast(&s->rec_cv);
 }
 
+/* A thread left the module (called with job_mu held). Only recovery waits for the module to
+ * be quiet, and only while the token is not up: waking it after every signature cost two
+ * context switches per request. */
+static void
+pkcs11_leave(struct server *s)
+{
+    s->in_pkcs11--;
+    if (s->state != SRV_HSM_UP || s->workers_stop)
+        pthread_cond_broadcast(&s->rec_cv);
+}
+
 static void
 job_put(struct server *s, struct sign_job *job)
 {
@@ -230,8 +241,7 @@ worker_thread(void *arg)
         pthread_mutex_unlock(&s->job_mu);
         r = worker_sign(s, w, job);
         pthread_mutex_lock(&s->job_mu);
-        s->in_pkcs11--;
-        pthread_cond_broadcast(&s->rec_cv);
+        pkcs11_leave(s);
         if (r == MP_ERR_HSM_GONE || r == MP_ERR_HSM_PIN) {
             hsm_down(s, r, job->why.text);
             mp_err_prefix(&job->why, "HSM unavailable");
@@ -404,8 +414,7 @@ audit_sign_cb(void *arg, const char *statement, unsigned char *sig, size_t *sigl
     h = hsm_sign_in(s->audit_sess, s->audit_key, HSM_SHA256, statement, strlen(statement), sig,
         siglen, e);
     pthread_mutex_lock(&s->job_mu);
-    s->in_pkcs11--;
-    pthread_cond_broadcast(&s->rec_cv);
+    pkcs11_leave(s);
     if (h == HSM_ERR_TOKEN_GONE)
         hsm_down(s, MP_ERR_HSM_GONE, e->text);
     pthread_mutex_unlock(&s->job_mu);
@@ -652,8 +661,7 @@ hsmpool_reload(struct server *s, struct mp_errmsg *e)
     pthread_mutex_unlock(&s->job_mu);
     r = profiles_load(s, &fresh, e);
     pthread_mutex_lock(&s->job_mu);
-    s->in_pkcs11--;
-    pthread_cond_broadcast(&s->rec_cv);
+    pkcs11_leave(s);
     pthread_mutex_unlock(&s->job_mu);
     if (r == MP_OK)
         profiles_swap(s, fresh);
