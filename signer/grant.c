@@ -274,14 +274,14 @@ grant_sign(struct grant_signer *s, struct hsm_session *sess, const struct grant_
         r = hsm_to_mp(h);
         goto out;
     }
+    /* A token that returns a wrong signature must not hand out a grant. */
+    if ((r = jws_verify_sig(mp_buf_ptr(jws), mp_buf_len(jws), sig, siglen, s->alg,
+             hsm_key_public(s->key), e)) != MP_OK)
+        goto out;
     if ((r = jws_append_signature(jws, sig, siglen)) != MP_OK) {
         mp_errf(e, r, "grant too large");
         goto out;
     }
-    /* A token that returns a wrong signature must not hand out a grant. */
-    if ((r = jws_verify(mp_buf_str(jws), mp_buf_len(jws), s->alg, hsm_key_public(s->key), e)) !=
-        MP_OK)
-        goto out;
     if ((r = mp_buf_put(out, mp_buf_ptr(jws), mp_buf_len(jws))) != MP_OK) {
         mp_errf(e, r, "grant too large");
         goto out;

@@ -151,36 +151,41 @@ alg_md(enum jws_alg alg)
 }
 
 enum mp_err
+jws_verify_sig(const void *input, size_t inlen, const unsigned char *sig, size_t siglen,
+    enum jws_alg alg, EVP_PKEY *pub, struct mp_errmsg *e)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    enum mp_err r = MP_OK;
+
+    if (ctx == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    if (EVP_DigestVerifyInit(ctx, NULL, alg_md(alg), NULL, pub) != 1 ||
+        EVP_DigestVerify(ctx, sig, siglen, input, inlen) != 1) {
+        ERR_clear_error();
+        r = mp_errf(e, MP_ERR_CRYPTO, "JWS signature does not verify with the key's public half");
+    }
+    EVP_MD_CTX_free(ctx);
+    return r;
+}
+
+enum mp_err
 jws_verify(const char *jws, size_t len, enum jws_alg alg, EVP_PKEY *pub, struct mp_errmsg *e)
 {
     const char *dot1, *dot2;
     struct mp_buf *sig = NULL;
-    EVP_MD_CTX *ctx = NULL;
-    enum mp_err r = MP_ERR_NOMEM;
+    enum mp_err r;
 
     dot1 = memchr(jws, '.', len);
     dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jws)) : NULL;
-    if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - jws)) != NULL) {
-        r = mp_errf(e, MP_ERR_PARSE, "not a compact JWS");
-        goto out;
-    }
-    if ((sig = mp_buf_new(1024)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
-        goto out;
-    if (mp_b64url_decode(sig, dot2 + 1, len - (size_t)(dot2 + 1 - jws)) != MP_OK) {
+    if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - jws)) != NULL)
+        return mp_errf(e, MP_ERR_PARSE, "not a compact JWS");
+    if ((sig = mp_buf_new(1024)) == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    if (mp_b64url_decode(sig, dot2 + 1, len - (size_t)(dot2 + 1 - jws)) != MP_OK)
         r = mp_errf(e, MP_ERR_PARSE, "JWS signature is not base64url");
-        goto out;
-    }
-    r = MP_ERR_CRYPTO;
-    if (EVP_DigestVerifyInit(ctx, NULL, alg_md(alg), NULL, pub) != 1 ||
-        EVP_DigestVerify(ctx, mp_buf_ptr(sig), mp_buf_len(sig), (const unsigned char *)jws,
-            (size_t)(dot2 - jws)) != 1) {
-        ERR_clear_error();
-        mp_errf(e, r, "JWS signature does not verify with the key's public half");
-        goto out;
-    }
-    r = MP_OK;
-out:
-    EVP_MD_CTX_free(ctx);
+    else
+        r = jws_verify_sig(jws, (size_t)(dot2 - jws), mp_buf_ptr(sig), mp_buf_len(sig), alg, pub,
+            e);
     mp_buf_free(sig);
     return r;
 }
