@@ -26,6 +26,20 @@ request --scope $SCOPE >/dev/null || fail "a lost session failed the request"
 grep -q 'session was lost; replaced it' "$T/serve.err" || fail "session loss not logged"
 ok "CKR_SESSION_HANDLE_INVALID: session replaced, request served"
 
+# A token that returns a wrong signature (one bit flipped, as a fault would): the grant is not
+# released, the decision is audited as an error without a JWS hash, and the next one is fine.
+echo 'C_Sign OK corrupt=1 times=1' >"$FAULTS"
+expect_refusal "does not verify" request --scope $SCOPE
+"$PY" - "$LOG" <<'PY' || fail "the corrupt signature's audit line is wrong"
+import json, sys
+sign = [json.loads(l) for l in open(sys.argv[1]) if '"event":"sign"' in l][-1]
+assert sign["outcome"] == "error", sign
+assert "does not verify" in sign["reason"], sign
+assert "jws_sha256" not in sign, sign
+PY
+verify_jwt "$(request --scope $SCOPE)" >/dev/null || fail "no good grant after a corrupt signature"
+ok "corrupt signature from the token: not released, audited as error, next grant fine"
+
 # The token goes away: callers hear "HSM unavailable" at once, nobody hangs.
 echo '* CKR_DEVICE_REMOVED' >"$FAULTS"
 expect_refusal "HSM unavailable" request --scope $SCOPE

@@ -11,7 +11,8 @@
  * absent: until the rule is removed); "hang=S" sleeps S seconds before answering (with OK, the
  * real call follows the sleep); "escape=1" makes the module try what a hostile module would,
  * fork(2) and execve(2) of /bin/true, and log how each ended ("escape fork=EPERM execve=EPERM"):
- * the signer's seccomp filter must refuse both. "*" matches every intercepted function except C_Initialize,
+ * the signer's seccomp filter must refuse both. "corrupt=1" on C_Sign with OK flips one bit of
+ * the real signature, as a faulty token would: the signer must not release it. "*" matches every intercepted function except C_Initialize,
  * C_Finalize and C_GetFunctionList, so a "token gone" rule leaves the library loadable. */
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,7 +33,7 @@ struct rule {
     char fn[48];
     CK_RV rv;
     unsigned long after, times, seen, fired;
-    unsigned int hang, escape;
+    unsigned int hang, escape, corrupt;
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -98,6 +99,8 @@ parse_opt(struct rule *r, const char *tok)
         r->hang = (unsigned int)v;
     else if (strncmp(tok, "escape=", 7) == 0)
         r->escape = (unsigned int)v;
+    else if (strncmp(tok, "corrupt=", 8) == 0)
+        r->corrupt = (unsigned int)v;
 }
 
 static void
@@ -187,9 +190,10 @@ escape_attempt(void)
     }
 }
 
-/* 1 with *rv set when a rule fires for fn; sleeps first when the rule says hang. */
+/* 1 with *rv set when a rule fires for fn; sleeps first when the rule says hang; *corrupt
+ * (when asked for) says whether the real call's output is to be damaged. */
 static int
-fault(const char *fn, CK_RV *rv)
+fault(const char *fn, CK_RV *rv, unsigned int *corrupt)
 {
     struct rule *r = NULL;
     unsigned int hang = 0, escape = 0;
@@ -205,6 +209,8 @@ fault(const char *fn, CK_RV *rv)
         r->fired++;
         hang = r->hang;
         escape = r->escape;
+        if (corrupt != NULL)
+            *corrupt = r->corrupt;
         *rv = r->rv;
         fire = r->rv != CKR_OK;
     }
@@ -216,14 +222,14 @@ fault(const char *fn, CK_RV *rv)
     return fire;
 }
 
-#define FWD(NAME, PARAMS, ARGS)   \
-    static CK_RV w_##NAME PARAMS  \
-    {                             \
-        CK_RV rv = CKR_OK;        \
-        if (!fault(#NAME, &rv))   \
-            rv = real->NAME ARGS; \
-        log_call(#NAME, rv);      \
-        return rv;                \
+#define FWD(NAME, PARAMS, ARGS)       \
+    static CK_RV w_##NAME PARAMS      \
+    {                                 \
+        CK_RV rv = CKR_OK;            \
+        if (!fault(#NAME, &rv, NULL)) \
+            rv = real->NAME ARGS;     \
+        log_call(#NAME, rv);          \
+        return rv;                    \
     }
 
 FWD(C_GetSlotList, (CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR n), (p, l, n))
@@ -235,8 +241,21 @@ FWD(C_FindObjectsInit, (CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n), (h
 FWD(C_GetAttributeValue, (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n),
     (h, o, t, n))
 FWD(C_SignInit, (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k), (h, m, k))
-FWD(C_Sign, (CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR s, CK_ULONG_PTR sl),
-    (h, d, dl, s, sl))
+
+static CK_RV
+w_C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR s, CK_ULONG_PTR sl)
+{
+    CK_RV rv = CKR_OK;
+    unsigned int corrupt = 0;
+
+    if (!fault("C_Sign", &rv, &corrupt)) {
+        rv = real->C_Sign(h, d, dl, s, sl);
+        if (rv == CKR_OK && corrupt && s != NULL && *sl > 0)
+            s[*sl / 2] ^= 0x01;
+    }
+    log_call("C_Sign", rv);
+    return rv;
+}
 FWD(C_GetMechanismList, (CK_SLOT_ID s, CK_MECHANISM_TYPE_PTR l, CK_ULONG_PTR n), (s, l, n))
 
 static CK_RV
