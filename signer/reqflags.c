@@ -17,6 +17,7 @@ enum {
     R_REQUESTS,
     R_CONCURRENCY,
     R_CONFIG,
+    R_SYNC_FILE,
     R_RESOURCE,
     R_RAW,
     R_HELP,
@@ -33,6 +34,7 @@ static const struct option req_opts[] = {
     {"requests", required_argument, NULL, R_REQUESTS},
     {"concurrency", required_argument, NULL, R_CONCURRENCY},
     {"config", required_argument, NULL, R_CONFIG},
+    {"sync-file", required_argument, NULL, R_SYNC_FILE},
     {"resource", required_argument, NULL, R_RESOURCE},
     {"raw", no_argument, NULL, R_RAW},
     {"help", no_argument, NULL, R_HELP},
@@ -43,15 +45,17 @@ int
 reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct reqflags *f)
 {
     const char **slot[] = {&f->socket, &f->profile, &f->scope, &f->consumer_org, &f->su_org,
-        &f->su_ref, &f->lifetime, &f->requests, &f->concurrency, &f->config};
+        &f->su_ref, &f->lifetime, &f->requests, &f->concurrency, &f->config, &f->sync_file};
     int bench = strcmp(cmd, "bench") == 0, c;
 
     memset(f, 0, sizeof(*f));
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", req_opts, NULL)) != -1) {
-        if (!bench && (c == R_REQUESTS || c == R_CONCURRENCY || c == R_CONFIG || c == R_RAW))
+        if (!bench &&
+            (c == R_REQUESTS || c == R_CONCURRENCY || c == R_CONFIG || c == R_SYNC_FILE ||
+                c == R_RAW))
             return cli_bad_option(cmd, '?', 0, argv, optind);
-        if (c >= R_SOCKET && c <= R_CONFIG)
+        if (c >= R_SOCKET && c <= R_SYNC_FILE)
             *slot[c - R_SOCKET] = optarg;
         else if (c == R_RESOURCE && f->nresources < FRAME_MAX_RESOURCES)
             f->resources[f->nresources++] = optarg;
@@ -70,7 +74,8 @@ reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct
         fprintf(stderr, "mp-signer %s: unexpected argument at position %d\n", cmd, optind);
         return CLI_USAGE;
     }
-    if ((f->socket == NULL && !f->raw) || (f->raw && f->config == NULL)) {
+    if ((f->socket == NULL && !f->raw) || (f->raw && f->config == NULL) ||
+        (f->sync_file != NULL && !f->raw)) {
         fputs(usage, stderr);
         return CLI_USAGE;
     }

@@ -11,11 +11,12 @@ struct reqflags {
     const char *resources[FRAME_MAX_RESOURCES];
     size_t nresources;
     /* bench only */
-    const char *requests, *concurrency, *config;
+    const char *requests, *concurrency, *config, *sync_file;
     int raw;
 };
 
-/* Parses argv; cmd "bench" also accepts --requests, --concurrency, --raw, --config. Returns
+/* Parses argv; cmd "bench" also accepts --requests, --concurrency, --raw, --config and
+ * --sync-file (with --raw only). Returns
  * CLI_OK, CLI_USAGE, or -1 after printing usage for --help. */
 int reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct reqflags *f);
 /* Fills a SIGN frame; CLI_USAGE with a message when a value does not fit its field. */

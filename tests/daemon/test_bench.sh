@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# mp-signer bench: one JSON line of figures, and every request through the daemon audited;
+# --raw (and --sync-file) on the same key; a run that cannot start, or whose requests fail,
+# says why in one line and exits non-zero.
+. "$(dirname "$0")/lib.sh"
+make_token
+start_signer
+SCOPE=altinn:serviceowner/instances.read
+
+count() { grep -c "$1" "$LOG" || true; }
+
+# check_line LINE MODE REQUESTS CONCURRENCY ERRORS: one bench line whose figures agree.
+check_line() {
+    "$PY" - "$@" <<'PY'
+import json, sys
+line, mode = sys.argv[1], sys.argv[2]
+requests, concurrency, errors = (int(a) for a in sys.argv[3:6])
+assert "\n" not in line, repr(line)
+b = json.loads(line)
+assert (b["mode"], b["requests"], b["concurrency"], b["errors"]) == (mode, requests, concurrency, errors), b
+assert b["seconds"] > 0 and b["rps"] > 0, b
+s = b["seconds"]  # printed to 0.001 s, rps to 0.1
+assert requests / (s + 0.0005) - 0.05 <= b["rps"] <= requests / max(s - 0.0005, 1e-9) + 0.05, b
+assert 0 < b["p50_us"] <= b["p99_us"], b
+PY
+}
+
+before=$(count '"outcome":"granted"')
+out=$(${MP_WRAP:-} "$MP_SIGNER" bench --socket "$SOCK" --scope $SCOPE --requests 60 --concurrency 4)
+check_line "$out" daemon 60 4 0 || fail "bench line wrong: $out"
+[ "$(count '"outcome":"granted"')" -eq $((before + 60)) ] ||
+    fail "60 bench requests did not make 60 granted audit lines"
+ok "bench through the daemon: figures line, 60 requests = 60 granted audit lines"
+
+before=$(count '"event":"sign"')
+out=$(${MP_WRAP:-} "$MP_SIGNER" bench --raw --config "$CONF" --requests 40 --concurrency 2)
+check_line "$out" raw 40 2 0 || fail "raw bench line wrong: $out"
+out=$(${MP_WRAP:-} "$MP_SIGNER" bench --raw --config "$CONF" --sync-file "$T/sync" --requests 40 --concurrency 2)
+check_line "$out" raw+fdatasync 40 2 0 || fail "raw+fdatasync line wrong: $out"
+[ "$(count '"event":"sign"')" -eq "$before" ] || fail "--raw went through the daemon"
+"$PY" - "$T/sync" <<'PY' || fail "--sync-file lines wrong"
+import json, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+assert lines[-1] == b"" and len(lines) == 41, len(lines)
+for l in lines[:-1]:
+    assert len(l) > 600 and json.loads(l)["event"] == "bench", l[:40]
+PY
+ok "bench --raw on the same key, and --sync-file: 40 durable audit-sized lines"
+
+before=$(count '"outcome":"refused"')
+rc=0
+out=$(${MP_WRAP:-} "$MP_SIGNER" bench --socket "$SOCK" --scope not:allowed --requests 10 --concurrency 2 \
+    2>"$T/err") || rc=$?
+[ $rc -eq 1 ] || fail "refused requests: bench exited $rc"
+check_line "$out" daemon 10 2 10 || fail "refused bench line wrong: $out"
+[ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '10 of 10 requests failed; the first: .*not allowed' \
+    "$T/err" || fail "refusals not named in one line: $(cat "$T/err")"
+[ "$(count '"outcome":"refused"')" -eq $((before + 10)) ] || fail "refusals not audited"
+ok "refused bench requests: counted, audited, the reason in one stderr line, exit 1"
+
+expect_refusal "cannot reach the signer" ${MP_WRAP:-} "$MP_SIGNER" bench --socket "$T/nobody.sock" \
+    --requests 5 --concurrency 3
+ok "unreachable socket: no figures, one line, non-zero"
+rc=0
+${MP_WRAP:-} "$MP_SIGNER" bench --socket "$SOCK" --sync-file "$T/x" --requests 1 --concurrency 1 \
+    >/dev/null 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "--sync-file without --raw: exit $rc, not a usage error"
+[ ! -e "$T/x" ] || fail "--sync-file without --raw created its file"
+ok "--sync-file without --raw is a usage error"
+
+stop_signer
+audit_verify >/dev/null || fail "audit verify after the bench runs"
+ok "audit log verifies after the bench runs"
