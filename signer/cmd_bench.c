@@ -49,7 +49,7 @@ bench_failed(struct bench *b, int setup, const char *why)
 {
     pthread_mutex_lock(&b->mu);
     if (b->first.text[0] == '\0')
-        snprintf(b->first.text, sizeof(b->first.text), "%s", why);
+        snprintf(b->first.text, sizeof(b->first.text), "%.*s", (int)sizeof(b->first.text) - 1, why);
     if (setup) {
         b->setup_failed = 1;
         atomic_store(&b->next, b->n);
