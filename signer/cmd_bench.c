@@ -31,6 +31,7 @@ static const char bench_usage[] =
 
 struct bench {
     const struct reqflags *f;
+    const struct frame_msg *req; /* daemon mode: the one request every thread sends */
     size_t n;
     atomic_size_t next;
     atomic_size_t errors;
@@ -70,23 +71,23 @@ static void *
 daemon_worker(void *arg)
 {
     struct bench *b = arg;
-    struct frame_msg *req = malloc(sizeof(*req)), *resp = malloc(sizeof(*resp));
+    struct frame_msg *resp = malloc(sizeof(*resp));
     struct mp_errmsg e = {{0}};
     size_t i;
     double t0;
     int fd = -1;
 
-    if (req == NULL || resp == NULL) {
+    if (resp == NULL) {
         bench_failed(b, 1, "out of memory");
         goto out;
     }
-    if (reqflags_frame(b->f, req) != CLI_OK || sclient_connect(b->f->socket, &fd, &e) != MP_OK) {
-        bench_failed(b, 1, e.text[0] ? e.text : "the request does not fit a frame");
+    if (sclient_connect(b->f->socket, &fd, &e) != MP_OK) {
+        bench_failed(b, 1, e.text);
         goto out;
     }
     while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
         t0 = now_us();
-        if (sclient_call(fd, req, resp, &e) != MP_OK) {
+        if (sclient_call(fd, b->req, resp, &e) != MP_OK) {
             atomic_fetch_add(&b->errors, 1);
             bench_failed(b, 0, e.text);
         } else if (resp->type != FRAME_JWS) {
@@ -98,7 +99,6 @@ daemon_worker(void *arg)
 out:
     if (fd >= 0)
         close(fd);
-    free(req);
     free(resp);
     return NULL;
 }
@@ -226,6 +226,7 @@ cmd_bench(int argc, char **argv)
     struct sconf *c = NULL;
     struct hsm_module *m = NULL;
     struct hsm_key *k = NULL;
+    struct frame_msg *req = NULL;
     struct mp_errmsg e = {{0}};
     uint64_t n = 0, conc = 0;
     int rc;
@@ -246,14 +247,22 @@ cmd_bench(int argc, char **argv)
     b.n = (size_t)n;
     b.sync_fd = -1;
     pthread_mutex_init(&b.mu, NULL);
-    if ((b.lat_us = calloc(b.n, sizeof(double))) == NULL) {
+    if ((b.lat_us = calloc(b.n, sizeof(double))) == NULL ||
+        (!f.raw && (req = malloc(sizeof(*req))) == NULL)) {
         mp_errf(&e, MP_ERR_NOMEM, "out of memory");
-        return cli_fail(&e);
+        rc = cli_fail(&e);
+        goto out;
     }
+    /* Checked once, before any thread starts: a bad value is one usage error. */
+    if (!f.raw && (rc = reqflags_frame(&f, req)) != CLI_OK)
+        goto out;
+    b.req = req;
     if (f.raw && raw_open(&b, &c, &m, &k, &e) != MP_OK)
         rc = cli_fail(&e);
     else
         rc = bench_run(&b, (size_t)conc, f.raw ? raw_worker : daemon_worker);
+out:
+    free(req);
     if (b.sync_fd >= 0)
         close(b.sync_fd);
     hsm_key_free(k);

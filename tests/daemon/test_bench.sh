@@ -67,6 +67,13 @@ ${MP_WRAP:-} "$MP_SIGNER" bench --socket "$SOCK" --sync-file "$T/x" --requests 1
 [ $rc -eq 2 ] || fail "--sync-file without --raw: exit $rc, not a usage error"
 [ ! -e "$T/x" ] || fail "--sync-file without --raw created its file"
 ok "--sync-file without --raw is a usage error"
+rc=0
+${MP_WRAP:-} "$MP_SIGNER" bench --socket "$SOCK" --scope "$(printf 'a%.0s' $(seq 1 1100))" \
+    --requests 4 --concurrency 4 >"$T/out" 2>"$T/err" || rc=$?
+[ $rc -eq 2 ] && [ ! -s "$T/out" ] && [ "$(wc -l <"$T/err")" -eq 1 ] &&
+    grep -q -- '--scope must be' "$T/err" ||
+    fail "an oversized --scope: exit $rc, stderr: $(cat "$T/err")"
+ok "an oversized --scope is one usage error, not one per bench thread"
 
 stop_signer
 audit_verify >/dev/null || fail "audit verify after the bench runs"
