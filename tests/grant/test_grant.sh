@@ -126,29 +126,35 @@ ok "a chain file whose certificate did not issue the leaf is refused"
 
 # key import-cert --chain: the intermediates go into the token, and grants carry them in x5c
 # without a chain file. A chain that did not issue the certificate stores nothing.
+# key_with_cert LABEL ID SERIAL DAYS: a new key in the token and its certificate $c/LABEL.pem
+# from the intermediate, not imported.
+key_with_cert() {
+    "$MP_SIGNER" key generate --config "$CONF" --label "$1" --id "$2" --bits 2048 2>/dev/null
+    "$MP_SIGNER" key csr --config "$CONF" --key "pkcs11:token=mp-dev;object=$1;type=private" \
+        --org 314159268 --out "$c/$1.csr"
+    openssl x509 -req -in "$c/$1.csr" -CA "$c/int.pem" -CAkey "$c/int.key" -set_serial "$3" \
+        -days "$4" -extfile "$c/leaf.ext" -out "$c/$1.pem" 2>/dev/null
+}
 K2='pkcs11:token=mp-dev;object=chained;type=private'
-"$MP_SIGNER" key generate --config "$CONF" --label chained --id 0c --bits 2048 2>/dev/null
-"$MP_SIGNER" key csr --config "$CONF" --key "$K2" --org 314159268 --out "$c/k2.csr"
-openssl x509 -req -in "$c/k2.csr" -CA "$c/int.pem" -CAkey "$c/int.key" -set_serial 4 -days 400 \
-    -extfile "$c/leaf.ext" -out "$c/k2.pem" 2>/dev/null
+key_with_cert chained 0c 4 400
 expect_refusal "did not issue" "$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" \
-    --chain "$T/tok/ca.pem" "$c/k2.pem"
+    --chain "$T/tok/ca.pem" "$c/chained.pem"
 "$MP_SIGNER" key list --config "$CONF" | grep -A4 '^chained ' | grep -q 'certificate: none' ||
     fail "a refused import-cert --chain stored the certificate"
 [ "$(pkcs11-tool --module "$(sed -n 's/^module = //p' "$CONF")" --list-objects --type cert 2>/dev/null |
     grep -c 'label: *test int')" = 0 ] || fail "a refused import-cert --chain stored the CA"
-"$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" --chain "$c/int.pem" "$c/k2.pem" \
+"$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" --chain "$c/int.pem" "$c/chained.pem" \
     2>"$T/imp.err" || fail "import-cert --chain: $(cat "$T/imp.err")"
 grep -q 'stored CA certificate "test int" for x5c' "$T/imp.err" || fail "CA not stored: $(cat "$T/imp.err")"
-v=$(pyjwt "$(grant --scope $S --key "$K2")" "$c/k2.pem") || fail "grant with the token's chain"
+v=$(pyjwt "$(grant --scope $S --key "$K2")" "$c/chained.pem") || fail "grant with the token's chain"
 [ "$(jq_py "$v" 'len(j["header"]["x5c"])')" = 2 ] || fail "x5c length without a chain file"
 jq_py "$v" 'j["header"]["x5c"][0]' | base64 -d | openssl x509 -inform DER -out "$T/k2x0.pem"
 jq_py "$v" 'j["header"]["x5c"][1]' | base64 -d | openssl x509 -inform DER -out "$T/k2x1.pem"
-cmp -s "$T/k2x0.pem" "$c/k2.pem" && cmp -s "$T/k2x1.pem" "$c/int.pem" ||
+cmp -s "$T/k2x0.pem" "$c/chained.pem" && cmp -s "$T/k2x1.pem" "$c/int.pem" ||
     fail "x5c is not [leaf, intermediate]"
 openssl verify -CAfile "$c/root.pem" -untrusted "$T/k2x1.pem" "$T/k2x0.pem" >/dev/null ||
     fail "the token's chain does not verify to the root"
-"$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" --chain "$c/int.pem" "$c/k2.pem" \
+"$MP_SIGNER" key import-cert --config "$CONF" --key "$K2" --chain "$c/int.pem" "$c/chained.pem" \
     2>"$T/imp.err" || fail "import-cert --chain again: $(cat "$T/imp.err")"
 grep -q 'token already holds CA certificate "test int"' "$T/imp.err" || fail "rerun: $(cat "$T/imp.err")"
 ok "import-cert --chain: refused chain stores nothing; x5c = [leaf, intermediate] from the token, openssl verifies to the root; rerun stores nothing twice"
@@ -156,11 +162,8 @@ ok "import-cert --chain: refused chain stores nothing; x5c = [leaf, intermediate
 # Expiry: a certificate with 10 days left is warned about by every grant (and so at every daemon
 # start and reload) and flagged by key list.
 K3='pkcs11:token=mp-dev;object=short;type=private'
-"$MP_SIGNER" key generate --config "$CONF" --label short --id 0d --bits 2048 2>/dev/null
-"$MP_SIGNER" key csr --config "$CONF" --key "$K3" --org 314159268 --out "$c/k3.csr"
-openssl x509 -req -in "$c/k3.csr" -CA "$c/int.pem" -CAkey "$c/int.key" -set_serial 5 -days 10 \
-    -extfile "$c/leaf.ext" -out "$c/k3.pem" 2>/dev/null
-"$MP_SIGNER" key import-cert --config "$CONF" --key "$K3" "$c/k3.pem" 2>/dev/null
+key_with_cert short 0d 5 10
+"$MP_SIGNER" key import-cert --config "$CONF" --key "$K3" "$c/short.pem" 2>/dev/null
 grant --scope $S --key "$K3" >/dev/null 2>"$T/short.err" || fail "grant with a short certificate"
 grep -Eq 'warning: profile default: certificate CN=short,.* expires in (9|10) days: order a new one' \
     "$T/short.err" || fail "no expiry warning: $(cat "$T/short.err")"
