@@ -212,9 +212,11 @@ raw_open(struct bench *b, struct sconf **c, struct hsm_module **m, struct hsm_ke
         return hsm_to_mp(h);
     b->key = *k;
     if (b->f->sync_file != NULL &&
-        (b->sync_fd = open(b->f->sync_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+        (b->sync_fd = open(b->f->sync_file, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
              0600)) < 0)
-        return mp_errf(e, MP_ERR_IO, "--sync-file %s: %s", b->f->sync_file, strerror(errno));
+        /* A new file only: appending to an audit log given by mistake would break its chain. */
+        return mp_errf(e, MP_ERR_IO, "--sync-file %s: %s%s", b->f->sync_file, strerror(errno),
+            errno == EEXIST ? " (give a path that does not exist yet)" : "");
     return MP_OK;
 }
 

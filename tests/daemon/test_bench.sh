@@ -46,6 +46,12 @@ for l in lines[:-1]:
     assert len(l) > 600 and json.loads(l)["event"] == "bench", l[:40]
 PY
 ok "bench --raw on the same key, and --sync-file: 40 durable audit-sized lines"
+cp "$LOG" "$T/copy.log" # a still copy: the live log may get a timed checkpoint meanwhile
+cp "$LOG" "$T/log.before"
+expect_refusal "give a path that does not exist yet" ${MP_WRAP:-} "$MP_SIGNER" bench --raw \
+    --config "$CONF" --sync-file "$T/copy.log" --requests 5 --concurrency 1
+cmp -s "$T/copy.log" "$T/log.before" || fail "--sync-file wrote into an existing file"
+ok "--sync-file refuses an existing file (the audit log given by mistake stays intact)"
 
 before=$(count '"outcome":"refused"')
 rc=0
