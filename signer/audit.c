@@ -48,6 +48,13 @@ struct audit {
     pthread_cond_t done; /* the leader stepped down, for lead_acquire (ticker, close) */
     unsigned int lead_waiters; /* threads in lead_acquire */
     struct audit_wait *head, *tail;
+    size_t nqueued;
+    /* Waiting for announced records (audit_group_wait). */
+    pthread_cond_t linger; /* CLOCK_MONOTONIC */
+    unsigned int expected; /* announced, not yet submitted */
+    unsigned int wait_over;
+    unsigned int wait_max_us; /* 0: never wait */
+    int lingering;
     int leader; /* a caller is writing: only the leader touches the chain state */
     int stop;
     int broken;
@@ -58,6 +65,7 @@ struct audit {
     struct audit_checkpointer cp;
     int have_cp;
     unsigned int since_cp; /* records after the last checkpoint */
+    unsigned long long nlines, nsyncs; /* written by this process (under mu) */
     time_t first_unprotected;
     struct mp_buf *io;
 };
@@ -188,11 +196,15 @@ batch_build(struct audit *a, struct audit_wait *batch, unsigned long long *seq, 
 }
 
 static void
-batch_finish(struct audit *a, struct audit_wait *batch, enum mp_err r, const char *why)
+batch_finish(struct audit *a, struct audit_wait *batch, size_t n, enum mp_err r, const char *why)
 {
     struct audit_wait *w, *next;
 
     pthread_mutex_lock(&a->mu);
+    if (r == MP_OK) {
+        a->nlines += n;
+        a->nsyncs++;
+    }
     for (w = batch; w != NULL; w = next) {
         next = w->next;
         w->result = r;
@@ -225,7 +237,7 @@ batch_write(struct audit *a, struct audit_wait *batch, size_t n)
     if (r == MP_OK && a->broken)
         mp_info("audit log %s writable again: signing resumes", a->path);
     a->broken = r != MP_OK;
-    batch_finish(a, batch, r, why);
+    batch_finish(a, batch, n, r, why);
 }
 
 /* A checkpoint line commits, through its signature, to every line before it. */
@@ -288,6 +300,7 @@ queue_take(struct audit *a, size_t *n)
     if (a->head == NULL)
         a->tail = NULL;
     w->next = NULL;
+    a->nqueued -= *n;
     return batch;
 }
 
@@ -312,6 +325,32 @@ lead_release(struct audit *a)
         pthread_cond_signal(a->head->cv);
     if (a->lead_waiters > 0)
         pthread_cond_broadcast(&a->done);
+}
+
+static int
+linger_wanted(const struct audit *a)
+{
+    return a->wait_max_us > 0 && !a->stop && a->expected > a->wait_over && a->nqueued < BATCH_MAX;
+}
+
+/* Called with mu held by a new leader: while signing is the bottleneck, waits for the records
+ * under way, so that they share this batch's fdatasync. Each one ends the wait only when it
+ * ends the backlog, so the wait costs one wakeup, not one per record. */
+static void
+lead_linger(struct audit *a)
+{
+    struct timespec deadline;
+
+    if (!linger_wanted(a))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_nsec += (long)a->wait_max_us * 1000L;
+    deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+    deadline.tv_nsec %= 1000000000L;
+    a->lingering = 1;
+    while (linger_wanted(a) && pthread_cond_timedwait(&a->linger, &a->mu, &deadline) == 0)
+        ;
+    a->lingering = 0;
 }
 
 /* Group commit without a hand-off: the first waiting caller writes and syncs everything
@@ -494,8 +533,20 @@ audit_free(struct audit *a)
     mp_buf_free(a->io);
     pthread_cond_destroy(&a->tick);
     pthread_cond_destroy(&a->done);
+    pthread_cond_destroy(&a->linger);
     pthread_mutex_destroy(&a->mu);
     free(a);
+}
+
+static void
+linger_init(struct audit *a)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->linger, &attr);
+    pthread_condattr_destroy(&attr);
 }
 
 enum mp_err
@@ -512,6 +563,7 @@ audit_open(const char *path, const struct audit_checkpointer *cp, struct audit *
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->tick, NULL);
     pthread_cond_init(&a->done, NULL);
+    linger_init(a);
     if ((a->io = mp_buf_new((size_t)BATCH_MAX * (AUDIT_MAX_LINE + 1))) == NULL) {
         mp_errf(e, r, "out of memory");
         goto out;
@@ -538,8 +590,8 @@ out:
     return r;
 }
 
-enum mp_err
-audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
+static enum mp_err
+submit(struct audit *a, json_t *rec, int announced, struct mp_errmsg *e)
 {
     struct audit_wait w;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -548,6 +600,8 @@ audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
     w.rec = rec;
     w.cv = &cv;
     pthread_mutex_lock(&a->mu);
+    if (announced && a->expected > 0)
+        a->expected--;
     if (a->stop) {
         pthread_mutex_unlock(&a->mu);
         pthread_cond_destroy(&cv);
@@ -558,12 +612,16 @@ audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
     else
         a->head = &w;
     a->tail = &w;
+    a->nqueued++;
+    if (a->lingering && !linger_wanted(a))
+        pthread_cond_signal(&a->linger);
     while (!w.done) {
         if (a->leader) {
             pthread_cond_wait(&cv, &a->mu);
             continue;
         }
         a->leader = 1;
+        lead_linger(a);
         lead_write(a);
         lead_release(a);
     }
@@ -572,6 +630,55 @@ audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
     if (w.result != MP_OK)
         return mp_errf(e, w.result, "%s", w.why);
     return MP_OK;
+}
+
+enum mp_err
+audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e)
+{
+    return submit(a, rec, 0, e);
+}
+
+enum mp_err
+audit_submit_expected(struct audit *a, json_t *rec, struct mp_errmsg *e)
+{
+    return submit(a, rec, 1, e);
+}
+
+void
+audit_group_wait(struct audit *a, unsigned int over, unsigned int max_us)
+{
+    pthread_mutex_lock(&a->mu);
+    a->wait_over = over;
+    a->wait_max_us = max_us < 60000000 ? max_us : 60000000;
+    pthread_mutex_unlock(&a->mu);
+}
+
+void
+audit_expect(struct audit *a)
+{
+    pthread_mutex_lock(&a->mu);
+    a->expected++;
+    pthread_mutex_unlock(&a->mu);
+}
+
+void
+audit_expect_cancel(struct audit *a)
+{
+    pthread_mutex_lock(&a->mu);
+    if (a->expected > 0)
+        a->expected--;
+    if (a->lingering && !linger_wanted(a))
+        pthread_cond_signal(&a->linger);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void
+audit_stats(struct audit *a, unsigned long long *lines, unsigned long long *syncs)
+{
+    pthread_mutex_lock(&a->mu);
+    *lines = a->nlines;
+    *syncs = a->nsyncs;
+    pthread_mutex_unlock(&a->mu);
 }
 
 int
@@ -594,6 +701,7 @@ audit_close(struct audit *a)
         pthread_mutex_lock(&a->mu);
         a->stop = 1;
         pthread_cond_signal(&a->tick);
+        pthread_cond_signal(&a->linger);
         pthread_mutex_unlock(&a->mu);
         pthread_join(a->ticker, NULL);
         /* New submissions are refused now; wait for the last leader, then protect the tail. */
@@ -602,6 +710,8 @@ audit_close(struct audit *a)
         pthread_mutex_unlock(&a->mu);
         if (a->have_cp && a->since_cp > 0)
             checkpoint_write(a);
+        mp_info("audit log %s closed: %llu line(s) written in %llu fdatasync(s)", a->path,
+            a->nlines, a->nsyncs);
     }
     audit_free(a);
 }

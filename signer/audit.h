@@ -36,6 +36,22 @@ enum mp_err audit_open(const char *path, const struct audit_checkpointer *cp, st
  * must then refuse (fail closed). Later submissions retry the log. */
 enum mp_err audit_submit(struct audit *a, json_t *rec, struct mp_errmsg *e);
 
+/* Group commit can wait for records it knows are coming. A caller that starts a signature
+ * announces its record with audit_expect(), then hands it in with audit_submit_expected() or
+ * withdraws it with audit_expect_cancel(). While more than `over` records are announced (more
+ * signatures under way than workers to sign them: signing, not the log, is the bottleneck),
+ * the caller that writes the next batch first waits up to max_us for them, so that one
+ * fdatasync covers more lines. With `over` or fewer under way nobody waits: a lone caller's
+ * latency is untouched. max_us 0 (the default) turns waiting off. */
+void audit_group_wait(struct audit *a, unsigned int over, unsigned int max_us);
+void audit_expect(struct audit *a);
+void audit_expect_cancel(struct audit *a);
+enum mp_err audit_submit_expected(struct audit *a, json_t *rec, struct mp_errmsg *e);
+
+/* Lines this process made durable, and the fdatasyncs it took: their ratio is the group
+ * commit's batch size. */
+void audit_stats(struct audit *a, unsigned long long *lines, unsigned long long *syncs);
+
 /* True while the last write or sync failed (for readiness and logs). */
 int audit_broken(struct audit *a);
 

@@ -21,6 +21,11 @@
 #include "signer/session.h"
 
 #define CHECKPOINT_EVERY 1000
+/* How long a group commit may wait for signatures still queued for a worker. On the test VM an
+ * fdatasync costs CPU, not only time: 900 a second from another process slowed raw C_Sign by
+ * about a fifth. Waiting while signing is saturated cut syncs from 0.86 to 0.19 per line at
+ * concurrency 8 with 2 workers. The bound matters only when signing is far slower than that. */
+#define GROUP_WAIT_US 5000
 #define CHECKPOINT_SECONDS 60
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 1000
@@ -442,6 +447,7 @@ enum mp_err
 hsmpool_audit_open(struct server *s, struct mp_errmsg *e)
 {
     struct audit_checkpointer cp;
+    enum mp_err r;
 
     if (s->boot->audit_log == NULL)
         return mp_errf(e, MP_ERR_INVALID,
@@ -449,16 +455,20 @@ hsmpool_audit_open(struct server *s, struct mp_errmsg *e)
             "without an audit log");
     if (s->audit_key == NULL) {
         mp_warn("audit_key is not set: the audit log gets no signed checkpoints, only its chain");
-        return audit_open(s->boot->audit_log, NULL, &s->audit, e);
+        r = audit_open(s->boot->audit_log, NULL, &s->audit, e);
+    } else {
+        memset(&cp, 0, sizeof(cp));
+        if (audit_key_sha256(hsm_key_public(s->audit_key), cp.key_sha256) != MP_OK)
+            return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
+        cp.sign = audit_sign_cb;
+        cp.arg = s;
+        cp.every = CHECKPOINT_EVERY;
+        cp.seconds = CHECKPOINT_SECONDS;
+        r = audit_open(s->boot->audit_log, &cp, &s->audit, e);
     }
-    memset(&cp, 0, sizeof(cp));
-    if (audit_key_sha256(hsm_key_public(s->audit_key), cp.key_sha256) != MP_OK)
-        return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
-    cp.sign = audit_sign_cb;
-    cp.arg = s;
-    cp.every = CHECKPOINT_EVERY;
-    cp.seconds = CHECKPOINT_SECONDS;
-    return audit_open(s->boot->audit_log, &cp, &s->audit, e);
+    if (r == MP_OK)
+        audit_group_wait(s->audit, s->boot->workers, GROUP_WAIT_US);
+    return r;
 }
 
 /* Everything that holds a handle of the old token (called when no thread is inside the

@@ -17,6 +17,7 @@ struct decision {
     struct mp_errmsg why;
     struct grant_info info;
     struct mp_buf *jws;
+    int announced; /* audit_expect() was called for its record */
 };
 
 static int
@@ -131,8 +132,11 @@ static void
 decide_sign(struct server *s, struct srv_profiles *p, size_t i, const struct grant_request *g,
     struct decision *d)
 {
-    enum mp_err r = hsmpool_sign(s, p, i, g, d->jws, &d->info, &d->why);
+    enum mp_err r;
 
+    audit_expect(s->audit);
+    d->announced = 1;
+    r = hsmpool_sign(s, p, i, g, d->jws, &d->info, &d->why);
     if (r == MP_OK) {
         d->outcome = "granted";
         return;
@@ -207,9 +211,12 @@ handle_sign(struct server *s, const struct peer *who, const struct frame_msg *m,
     }
     rec = decide(s, who, m, &d);
     /* Fail closed: without a durable audit line the caller gets no JWS. */
-    if (rec == NULL)
+    if (rec == NULL) {
+        if (d.announced)
+            audit_expect_cancel(s->audit);
         reply_error(out, FCODE_AUDIT_UNAVAILABLE, "audit record could not be built");
-    else if (audit_submit(s->audit, rec, &e) != MP_OK)
+    } else if ((d.announced ? audit_submit_expected(s->audit, rec, &e)
+                            : audit_submit(s->audit, rec, &e)) != MP_OK)
         reply_error(out, FCODE_AUDIT_UNAVAILABLE, e.text);
     else if (strcmp(d.outcome, "granted") == 0) {
         frame_init(out, FRAME_JWS);

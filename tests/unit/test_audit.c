@@ -1,0 +1,266 @@
+/* signer/audit: group commit that waits for announced records. A caller that has announced
+ * signatures under way beyond the threshold waits for them (bounded), so they share one
+ * fdatasync; a lone caller never waits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "signer/audit.h"
+
+struct fixture {
+    char dir[64];
+    char path[96];
+    struct audit *a;
+};
+
+struct submitter {
+    struct audit *a;
+    int expected; /* audit_submit_expected, else audit_submit */
+    atomic_int done;
+    enum mp_err result;
+    double seconds;
+    pthread_t t;
+};
+
+static double
+now_s(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&t, NULL);
+}
+
+static enum mp_err
+submit_one(struct audit *a, int expected, const char *event)
+{
+    struct mp_errmsg e = {{0}};
+    json_t *rec = json_pack("{s:s}", "event", event);
+    enum mp_err r;
+
+    assert_non_null(rec);
+    r = expected ? audit_submit_expected(a, rec, &e) : audit_submit(a, rec, &e);
+    json_decref(rec);
+    return r;
+}
+
+static void *
+submitter_main(void *arg)
+{
+    struct submitter *s = arg;
+    double t0 = now_s();
+
+    s->result = submit_one(s->a, s->expected, "background");
+    s->seconds = now_s() - t0;
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+static void
+submitter_start(struct submitter *s, struct audit *a, int expected)
+{
+    memset(s, 0, sizeof(*s));
+    s->a = a;
+    s->expected = expected;
+    assert_int_equal(pthread_create(&s->t, NULL, submitter_main, s), 0);
+}
+
+static void
+submitter_join(struct submitter *s)
+{
+    assert_int_equal(pthread_join(s->t, NULL), 0);
+    assert_int_equal(s->result, MP_OK);
+}
+
+static size_t
+file_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int c;
+
+    assert_non_null(f);
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct mp_errmsg e = {{0}};
+
+    assert_non_null(f);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/mp-audit-test.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/audit.log", f->dir);
+    assert_int_equal(audit_open(f->path, NULL, &f->a, &e), MP_OK);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    audit_close(f->a);
+    unlink(f->path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void
+lone_caller_never_waits(void **state)
+{
+    struct fixture *f = *state;
+    unsigned long long lines, syncs;
+    double t0;
+
+    audit_group_wait(f->a, 0, 2000000);
+    t0 = now_s();
+    assert_int_equal(submit_one(f->a, 0, "alone"), MP_OK);
+    audit_expect(f->a);
+    assert_int_equal(submit_one(f->a, 1, "announced, and the only one"), MP_OK);
+    assert_true(now_s() - t0 < 1.0);
+    audit_stats(f->a, &lines, &syncs);
+    assert_int_equal(lines, 2);
+    assert_int_equal(syncs, 2);
+}
+
+static void
+announced_record_joins_the_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct submitter first;
+    unsigned long long lines, syncs;
+    size_t before = file_lines(f->path);
+
+    audit_group_wait(f->a, 0, 5000000);
+    audit_expect(f->a);
+    audit_expect(f->a);
+    submitter_start(&first, f->a, 1);
+    sleep_ms(200);
+    /* Still waiting for the second signature, and nothing written yet. */
+    assert_int_equal(atomic_load(&first.done), 0);
+    assert_int_equal(file_lines(f->path), before);
+    assert_int_equal(submit_one(f->a, 1, "second"), MP_OK);
+    submitter_join(&first);
+    assert_true(first.seconds < 2.5);
+    audit_stats(f->a, &lines, &syncs);
+    assert_int_equal(lines, 2);
+    assert_int_equal(syncs, 1);
+    assert_int_equal(file_lines(f->path), before + 2);
+}
+
+static void
+withdrawn_announcement_ends_the_wait(void **state)
+{
+    struct fixture *f = *state;
+    struct submitter first;
+
+    audit_group_wait(f->a, 0, 5000000);
+    audit_expect(f->a);
+    audit_expect(f->a);
+    submitter_start(&first, f->a, 1);
+    sleep_ms(200);
+    assert_int_equal(atomic_load(&first.done), 0);
+    audit_expect_cancel(f->a);
+    submitter_join(&first);
+    assert_true(first.seconds < 2.5);
+}
+
+static void
+wait_is_bounded(void **state)
+{
+    struct fixture *f = *state;
+    size_t before = file_lines(f->path);
+    double t0;
+
+    audit_group_wait(f->a, 0, 300000);
+    audit_expect(f->a);
+    audit_expect(f->a); /* never comes */
+    t0 = now_s();
+    assert_int_equal(submit_one(f->a, 1, "waits out the bound"), MP_OK);
+    assert_true(now_s() - t0 >= 0.3);
+    assert_int_equal(file_lines(f->path), before + 1);
+    audit_expect_cancel(f->a);
+}
+
+static void
+no_wait_up_to_the_threshold(void **state)
+{
+    struct fixture *f = *state;
+    double t0;
+
+    /* Two workers: one more signature under way is being made, not queued. */
+    audit_group_wait(f->a, 1, 5000000);
+    audit_expect(f->a);
+    audit_expect(f->a);
+    t0 = now_s();
+    assert_int_equal(submit_one(f->a, 1, "first of two"), MP_OK);
+    assert_true(now_s() - t0 < 2.0);
+    assert_int_equal(submit_one(f->a, 1, "second of two"), MP_OK);
+}
+
+static void
+unannounced_records_do_not_end_the_wait(void **state)
+{
+    struct fixture *f = *state;
+    struct submitter first, refusal;
+    unsigned long long lines, syncs;
+
+    audit_group_wait(f->a, 0, 5000000);
+    audit_expect(f->a);
+    audit_expect(f->a);
+    submitter_start(&first, f->a, 1);
+    sleep_ms(100);
+    /* A refusal is not a signature: it queues behind the waiting leader, the wait goes on. */
+    submitter_start(&refusal, f->a, 0);
+    sleep_ms(100);
+    assert_int_equal(atomic_load(&first.done), 0);
+    assert_int_equal(atomic_load(&refusal.done), 0);
+    assert_int_equal(submit_one(f->a, 1, "second"), MP_OK);
+    submitter_join(&first);
+    submitter_join(&refusal);
+    audit_stats(f->a, &lines, &syncs);
+    assert_int_equal(lines, 3);
+    assert_int_equal(syncs, 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(lone_caller_never_waits, setup, teardown),
+        cmocka_unit_test_setup_teardown(announced_record_joins_the_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(withdrawn_announcement_ends_the_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(wait_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_wait_up_to_the_threshold, setup, teardown),
+        cmocka_unit_test_setup_teardown(unannounced_records_do_not_end_the_wait, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
