@@ -150,6 +150,18 @@ lone_caller_never_waits(void **state)
     assert_int_equal(syncs, 2);
 }
 
+/* A leader with a second signature announced, still waiting for it after a pause. */
+static void
+start_waiting_leader(struct fixture *f, struct submitter *first)
+{
+    audit_group_wait(f->a, 0, 5000000);
+    audit_expect(f->a);
+    audit_expect(f->a);
+    submitter_start(first, f->a, 1);
+    sleep_ms(200);
+    assert_int_equal(atomic_load(&first->done), 0);
+}
+
 static void
 announced_record_joins_the_batch(void **state)
 {
@@ -158,14 +170,8 @@ announced_record_joins_the_batch(void **state)
     unsigned long long lines, syncs;
     size_t before = file_lines(f->path);
 
-    audit_group_wait(f->a, 0, 5000000);
-    audit_expect(f->a);
-    audit_expect(f->a);
-    submitter_start(&first, f->a, 1);
-    sleep_ms(200);
-    /* Still waiting for the second signature, and nothing written yet. */
-    assert_int_equal(atomic_load(&first.done), 0);
-    assert_int_equal(file_lines(f->path), before);
+    start_waiting_leader(f, &first);
+    assert_int_equal(file_lines(f->path), before); /* nothing written yet */
     assert_int_equal(submit_one(f->a, 1, "second"), MP_OK);
     submitter_join(&first);
     assert_true(first.seconds < 2.5);
@@ -181,12 +187,7 @@ withdrawn_announcement_ends_the_wait(void **state)
     struct fixture *f = *state;
     struct submitter first;
 
-    audit_group_wait(f->a, 0, 5000000);
-    audit_expect(f->a);
-    audit_expect(f->a);
-    submitter_start(&first, f->a, 1);
-    sleep_ms(200);
-    assert_int_equal(atomic_load(&first.done), 0);
+    start_waiting_leader(f, &first);
     audit_expect_cancel(f->a);
     submitter_join(&first);
     assert_true(first.seconds < 2.5);
@@ -232,11 +233,7 @@ unannounced_records_do_not_end_the_wait(void **state)
     struct submitter first, refusal;
     unsigned long long lines, syncs;
 
-    audit_group_wait(f->a, 0, 5000000);
-    audit_expect(f->a);
-    audit_expect(f->a);
-    submitter_start(&first, f->a, 1);
-    sleep_ms(100);
+    start_waiting_leader(f, &first);
     /* A refusal is not a signature: it queues behind the waiting leader, the wait goes on. */
     submitter_start(&refusal, f->a, 0);
     sleep_ms(100);
