@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include "common/log.h"
@@ -198,6 +199,9 @@ worker_exit(struct server *s, struct srv_worker *w)
     w->sess = NULL;
     w->used = 0;
     w->retired = 0;
+    /* Workers are detached: OpenSSL's per-thread cleanup would otherwise run at thread exit,
+     * after this count lets the main thread finalize and exit (TSan saw the two race). */
+    OPENSSL_thread_stop();
     s->nworkers_live--;
     pthread_cond_broadcast(&s->rec_cv);
 }
