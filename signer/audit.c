@@ -51,7 +51,9 @@ struct audit {
     size_t nqueued;
     /* Waiting for announced records (audit_group_wait). */
     pthread_cond_t linger; /* CLOCK_MONOTONIC */
-    unsigned int expected; /* announced, not yet submitted */
+    /* Announced, not yet submitted. Raised without mu (an announcement only makes waiting more
+     * wanted, so nobody needs waking for it); lowered and read under mu. */
+    unsigned int expected;
     unsigned int wait_over;
     unsigned int wait_max_us; /* 0: never wait */
     int lingering;
@@ -330,7 +332,8 @@ lead_release(struct audit *a)
 static int
 linger_wanted(const struct audit *a)
 {
-    return a->wait_max_us > 0 && !a->stop && a->expected > a->wait_over && a->nqueued < BATCH_MAX;
+    return a->wait_max_us > 0 && !a->stop &&
+        __atomic_load_n(&a->expected, __ATOMIC_RELAXED) > a->wait_over && a->nqueued < BATCH_MAX;
 }
 
 /* Called with mu held by a new leader: while signing is the bottleneck, waits for the records
@@ -590,6 +593,15 @@ out:
     return r;
 }
 
+/* Called with mu held: only holders of mu lower the count, so it cannot reach 0 between the
+ * test and the decrement. */
+static void
+expected_drop(struct audit *a)
+{
+    if (__atomic_load_n(&a->expected, __ATOMIC_RELAXED) > 0)
+        __atomic_fetch_sub(&a->expected, 1, __ATOMIC_RELAXED);
+}
+
 static enum mp_err
 submit(struct audit *a, json_t *rec, int announced, struct mp_errmsg *e)
 {
@@ -600,8 +612,8 @@ submit(struct audit *a, json_t *rec, int announced, struct mp_errmsg *e)
     w.rec = rec;
     w.cv = &cv;
     pthread_mutex_lock(&a->mu);
-    if (announced && a->expected > 0)
-        a->expected--;
+    if (announced)
+        expected_drop(a);
     if (a->stop) {
         pthread_mutex_unlock(&a->mu);
         pthread_cond_destroy(&cv);
@@ -656,17 +668,14 @@ audit_group_wait(struct audit *a, unsigned int over, unsigned int max_us)
 void
 audit_expect(struct audit *a)
 {
-    pthread_mutex_lock(&a->mu);
-    a->expected++;
-    pthread_mutex_unlock(&a->mu);
+    __atomic_fetch_add(&a->expected, 1, __ATOMIC_RELAXED);
 }
 
 void
 audit_expect_cancel(struct audit *a)
 {
     pthread_mutex_lock(&a->mu);
-    if (a->expected > 0)
-        a->expected--;
+    expected_drop(a);
     if (a->lingering && !linger_wanted(a))
         pthread_cond_signal(&a->linger);
     pthread_mutex_unlock(&a->mu);
