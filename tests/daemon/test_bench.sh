@@ -97,7 +97,7 @@ read -r lines syncs <<<"$(closed_stats)"
 ok "at shutdown the signer logs the lines it wrote ($lines) and the fdatasyncs they took ($syncs)"
 
 # Group commit with more callers than workers: a batch waits for the signatures still queued
-# for a worker, so they share its fdatasync (measured: 0.3-0.5 per line here, also under
+# for a worker, so they share its fdatasync (measured: 0.3-0.52 per line here, also under
 # valgrind and with two CPU hogs running; 0.95 per line without the wait).
 sed -i '/^workers *=/d; 1i workers = 2' "$CONF"
 before=$(wc -l <"$LOG")
