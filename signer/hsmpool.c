@@ -140,7 +140,7 @@ static void
 job_put(struct server *s, struct sign_job *job)
 {
     (void)s;
-    if (--job->refs > 0)
+    if (atomic_fetch_sub(&job->refs, 1) > 1)
         return;
     hsmpool_profiles_put(job->prof);
     mp_buf_free(job->jws);
@@ -256,7 +256,12 @@ worker_thread(void *arg)
             mp_err_prefix(&job->why, "HSM unavailable");
         }
         job->result = r;
-        job_finish(s, job);
+        job->done = 1;
+        /* Signalled under job_mu, the caller would preempt this worker only to block on it. */
+        pthread_mutex_unlock(&s->job_mu);
+        pthread_cond_signal(&job->done_cv);
+        job_put(s, job);
+        pthread_mutex_lock(&s->job_mu);
     }
     worker_exit(s, w);
     pthread_mutex_unlock(&s->job_mu);
@@ -385,7 +390,10 @@ hsmpool_sign(struct server *s, struct srv_profiles *p, size_t i, const struct gr
         else
             s->job_head = job;
         s->job_tail = job;
+        /* Outside job_mu, so that the worker it wakes does not wait for it. */
+        pthread_mutex_unlock(&s->job_mu);
         pthread_cond_signal(&s->job_cv);
+        pthread_mutex_lock(&s->job_mu);
     }
     while (!job->done)
         if (pthread_cond_timedwait(&job->done_cv, &s->job_mu, &deadline) != 0 && !job->done)

@@ -43,7 +43,7 @@ struct srv_worker {
 /* One signature, shared by the connection thread and a worker (refs), so either may leave
  * first: a caller whose deadline passed does not wait for a hung token. */
 struct sign_job {
-    int refs;
+    atomic_int refs; /* dropped without job_mu by a worker that has answered */
     struct srv_profiles *prof;
     size_t index;
     struct grant_request g; /* strings point into the copies below and into prof */
