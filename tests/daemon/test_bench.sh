@@ -115,9 +115,10 @@ audit_verify >/dev/null || fail "audit verify after the c=8 run"
 MP_SIGNER=$MP_SIGNER bash "$MP_ROOT/scripts/bench-signer.sh" --requests 20 --rounds 1 \
     --dir "$T/bs" >"$T/bs.out" 2>"$T/bs.err" || fail "bench-signer.sh: $(cat "$T/bs.err")"
 for label in "raw c=1" "raw c=2" "raw+sync c=1" "raw+sync c=2" "daemon c=1" "daemon c=2" \
-    "daemon c=8"; do
+    "daemon c=8" "raw after c=2" "raw after c=1"; do
     grep -q "^$label {" "$T/bs.out" || fail "bench-signer.sh printed no '$label' line"
 done
-grep -Eq '^round 1: daemon c=8 / raw c=2 = [0-9]+\.[0-9]{2}, .* RSS [0-9]+ KiB$' "$T/bs.out" ||
+grep -Eq '^round 1: daemon c=8 / raw c=2 = [0-9]+\.[0-9]{2} \(raw c=2 [0-9]+ then [0-9]+ rps\), .* RSS [0-9]+ KiB$' \
+    "$T/bs.out" ||
     fail "bench-signer.sh summary missing: $(tail -n 2 "$T/bs.out")"
 ok "scripts/bench-signer.sh: baselines, daemon and summary in one round"
