@@ -26,6 +26,7 @@ struct grant_signer {
     char orgno[10];
     char cert_sha256[65];
     struct mp_buf *header_b64;
+    struct jws_verifier *verifier; /* every signature is checked before it leaves */
 };
 
 void
@@ -34,6 +35,7 @@ grant_signer_free(struct grant_signer *s)
     if (s == NULL)
         return;
     mp_buf_free(s->header_b64);
+    jws_verifier_free(s->verifier);
     sk_X509_pop_free(s->chain, X509_free);
     X509_free(s->leaf);
     hsm_key_free(s->key);
@@ -157,7 +159,9 @@ signer_setup(struct grant_signer *s, const struct sconf_profile *p, struct mp_er
     if (p->key == NULL)
         return mp_errf(e, MP_ERR_INVALID, "profile %s has no key", p->name);
     s->alg = p->alg;
-    if ((r = signer_key(s, p->key, e)) != MP_OK || (r = signer_cert(s, p, time(NULL), e)) != MP_OK)
+    if ((r = signer_key(s, p->key, e)) != MP_OK ||
+        (r = jws_verifier_new(s->alg, hsm_key_public(s->key), &s->verifier, e)) != MP_OK ||
+        (r = signer_cert(s, p, time(NULL), e)) != MP_OK)
         return r;
     return signer_header(s, p, e);
 }
@@ -275,8 +279,8 @@ grant_sign(struct grant_signer *s, struct hsm_session *sess, const struct grant_
         goto out;
     }
     /* A token that returns a wrong signature must not hand out a grant. */
-    if ((r = jws_verify_sig(mp_buf_ptr(jws), mp_buf_len(jws), sig, siglen, s->alg,
-             hsm_key_public(s->key), e)) != MP_OK)
+    if ((r = jws_verifier_check(s->verifier, mp_buf_ptr(jws), mp_buf_len(jws), sig, siglen, e)) !=
+        MP_OK)
         goto out;
     if ((r = jws_append_signature(jws, sig, siglen)) != MP_OK) {
         mp_errf(e, r, "grant too large");

@@ -37,9 +37,14 @@ enum mp_err jws_append_signature(struct mp_buf *out, const unsigned char *sig, s
 /* Verifies a compact JWS's RSASSA-PKCS1-v1_5 signature with pub. */
 enum mp_err jws_verify(const char *jws, size_t len, enum jws_alg alg, EVP_PKEY *pub,
     struct mp_errmsg *e);
+/* A signature check prepared once for a key and alg; threads may share one. */
+struct jws_verifier;
+enum mp_err jws_verifier_new(enum jws_alg alg, EVP_PKEY *pub, struct jws_verifier **out,
+    struct mp_errmsg *e);
 /* Verifies sig over the signing input as it went to the token, before it is encoded. */
-enum mp_err jws_verify_sig(const void *input, size_t inlen, const unsigned char *sig, size_t siglen,
-    enum jws_alg alg, EVP_PKEY *pub, struct mp_errmsg *e);
+enum mp_err jws_verifier_check(const struct jws_verifier *v, const void *input, size_t inlen,
+    const unsigned char *sig, size_t siglen, struct mp_errmsg *e);
+void jws_verifier_free(struct jws_verifier *v);
 
 /* kid is a printable, quote-free string of at most 128 characters. */
 int jws_kid_valid(const char *kid);

@@ -1,5 +1,6 @@
 /* signer/jws: the compact JWS the signer hands out. Only RS256/384/512, a header with exactly
  * one of kid and x5c (standard base64 DER), and an end-to-end sign/verify in software. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -376,6 +377,90 @@ verify_refuses_a_signature_that_is_not_base64url(void **state)
     free(jws);
 }
 
+struct checker {
+    const struct jws_verifier *v;
+    const char *input, *tampered;
+    size_t inlen;
+    const unsigned char *sig;
+    size_t siglen;
+    int verified, refused;
+};
+
+static void *
+check_many(void *arg)
+{
+    struct checker *c = arg;
+    struct mp_errmsg e;
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        c->verified += jws_verifier_check(c->v, c->input, c->inlen, c->sig, c->siglen, &e) == MP_OK;
+        c->refused +=
+            jws_verifier_check(c->v, c->tampered, c->inlen, c->sig, c->siglen, &e) == MP_ERR_CRYPTO;
+    }
+    return NULL;
+}
+
+/* The signer's workers share one prepared verifier per profile. */
+static void
+one_verifier_serves_many_threads(void **state)
+{
+    char *jws = signed_grant(key, JWS_RS256), *tampered;
+    struct mp_buf *sig = mp_buf_new(1024);
+    struct jws_verifier *v = NULL;
+    struct checker c[4];
+    pthread_t t[4];
+    size_t inlen = (size_t)(strrchr(jws, '.') - jws), i;
+
+    (void)state;
+    assert_non_null(sig);
+    assert_non_null(tampered = strdup(jws));
+    flip(tampered, inlen - 3);
+    assert_int_equal(mp_b64url_decode(sig, jws + inlen + 1, strlen(jws + inlen + 1)), MP_OK);
+    assert_int_equal(jws_verifier_new(JWS_RS256, key, &v, &err), MP_OK);
+    for (i = 0; i < 4; i++) {
+        c[i] = (struct checker){v, jws, tampered, inlen, mp_buf_ptr(sig), mp_buf_len(sig), 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, check_many, &c[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(c[i].verified, 100);
+        assert_int_equal(c[i].refused, 100);
+    }
+    jws_verifier_free(v);
+    mp_buf_free(sig);
+    free(tampered);
+    free(jws);
+}
+
+static void
+verifier_refuses_another_key_and_alg(void **state)
+{
+    char *jws = signed_grant(key, JWS_RS384);
+    struct mp_buf *sig = mp_buf_new(1024);
+    struct jws_verifier *v = NULL;
+    size_t inlen = (size_t)(strrchr(jws, '.') - jws);
+
+    (void)state;
+    assert_non_null(sig);
+    assert_int_equal(mp_b64url_decode(sig, jws + inlen + 1, strlen(jws + inlen + 1)), MP_OK);
+    assert_int_equal(jws_verifier_new(JWS_RS384, key, &v, &err), MP_OK);
+    assert_int_equal(jws_verifier_check(v, jws, inlen, mp_buf_ptr(sig), mp_buf_len(sig), &err),
+        MP_OK);
+    jws_verifier_free(v);
+    assert_int_equal(jws_verifier_new(JWS_RS384, other_key, &v, &err), MP_OK);
+    assert_int_equal(jws_verifier_check(v, jws, inlen, mp_buf_ptr(sig), mp_buf_len(sig), &err),
+        MP_ERR_CRYPTO);
+    assert_non_null(strstr(err.text, "does not verify"));
+    jws_verifier_free(v);
+    assert_int_equal(jws_verifier_new(JWS_RS256, key, &v, &err), MP_OK);
+    assert_int_equal(jws_verifier_check(v, jws, inlen, mp_buf_ptr(sig), mp_buf_len(sig), &err),
+        MP_ERR_CRYPTO);
+    jws_verifier_free(v);
+    mp_buf_free(sig);
+    free(jws);
+}
+
 int
 main(void)
 {
@@ -397,6 +482,8 @@ main(void)
         cmocka_unit_test(verify_fails_with_another_alg),
         cmocka_unit_test(verify_refuses_a_jws_without_exactly_three_parts),
         cmocka_unit_test(verify_refuses_a_signature_that_is_not_base64url),
+        cmocka_unit_test(one_verifier_serves_many_threads),
+        cmocka_unit_test(verifier_refuses_another_key_and_alg),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
