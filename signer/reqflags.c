@@ -41,6 +41,20 @@ static const struct option req_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Names a bench-only option for request: getopt has already taken its value, so argv at
+ * optind - 1 would be the value, not the option. */
+static int
+bench_only(const char *cmd, int c)
+{
+    size_t i;
+
+    for (i = 0; req_opts[i].name != NULL && req_opts[i].val != c; i++)
+        ;
+    fprintf(stderr, "mp-signer %s: --%s is for mp-signer bench only\n", cmd,
+        req_opts[i].name != NULL ? req_opts[i].name : "?");
+    return CLI_USAGE;
+}
+
 int
 reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct reqflags *f)
 {
@@ -54,7 +68,7 @@ reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct
         if (!bench &&
             (c == R_REQUESTS || c == R_CONCURRENCY || c == R_CONFIG || c == R_SYNC_FILE ||
                 c == R_RAW))
-            return cli_bad_option(cmd, '?', 0, argv, optind);
+            return bench_only(cmd, c);
         if (c >= R_SOCKET && c <= R_SYNC_FILE)
             *slot[c - R_SOCKET] = optarg;
         else if (c == R_RESOURCE && f->nresources < FRAME_MAX_RESOURCES)
@@ -72,6 +86,15 @@ reqflags_parse(const char *cmd, const char *usage, int argc, char **argv, struct
     }
     if (optind < argc) {
         fprintf(stderr, "mp-signer %s: unexpected argument at position %d\n", cmd, optind);
+        return CLI_USAGE;
+    }
+    /* Both modes named: say which one runs rather than silently measure the other. */
+    if (f->raw && f->socket != NULL) {
+        fprintf(stderr, "mp-signer %s: --raw signs on the token itself; leave out --socket\n", cmd);
+        return CLI_USAGE;
+    }
+    if (!f->raw && f->config != NULL) {
+        fprintf(stderr, "mp-signer %s: --config goes with --raw; the daemon reads its own\n", cmd);
         return CLI_USAGE;
     }
     if ((f->socket == NULL && !f->raw) || (f->raw && f->config == NULL) ||

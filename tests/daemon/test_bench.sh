@@ -74,6 +74,14 @@ ${MP_WRAP:-} "$MP_SIGNER" bench --socket "$SOCK" --sync-file "$T/x" --requests 1
 [ $rc -eq 2 ] || fail "--sync-file without --raw: exit $rc, not a usage error"
 [ ! -e "$T/x" ] || fail "--sync-file without --raw created its file"
 ok "--sync-file without --raw is a usage error"
+expect_refusal "leave out --socket" ${MP_WRAP:-} "$MP_SIGNER" bench --raw --config "$CONF" \
+    --socket "$SOCK" --requests 1 --concurrency 1
+expect_refusal "--config goes with --raw" ${MP_WRAP:-} "$MP_SIGNER" bench --config "$CONF" \
+    --socket "$SOCK" --requests 1 --concurrency 1
+ok "--raw with --socket, or --config without --raw: one usage line, nothing measured"
+expect_refusal "--config is for mp-signer bench only" ${MP_WRAP:-} "$MP_SIGNER" request \
+    --socket "$SOCK" --scope altinn:serviceowner/instances.read --config "$CONF"
+ok "request names a bench-only option, not its value"
 rc=0
 ${MP_WRAP:-} "$MP_SIGNER" bench --socket "$SOCK" --scope "$(printf 'a%.0s' $(seq 1 1100))" \
     --requests 4 --concurrency 4 >"$T/out" 2>"$T/err" || rc=$?
