@@ -336,6 +336,15 @@ linger_wanted(const struct audit *a)
         __atomic_load_n(&a->expected, __ATOMIC_RELAXED) > a->wait_over && a->nqueued < BATCH_MAX;
 }
 
+/* Called with mu held after the backlog shrank or grew: a leader waiting for records it no
+ * longer needs to wait for is woken. */
+static void
+linger_recheck(struct audit *a)
+{
+    if (a->lingering && !linger_wanted(a))
+        pthread_cond_signal(&a->linger);
+}
+
 /* Called with mu held by a new leader: while signing is the bottleneck, waits for the records
  * under way, so that they share this batch's fdatasync. Each one ends the wait only when it
  * ends the backlog, so the wait costs one wakeup, not one per record. */
@@ -625,8 +634,7 @@ submit(struct audit *a, json_t *rec, int announced, struct mp_errmsg *e)
         a->head = &w;
     a->tail = &w;
     a->nqueued++;
-    if (a->lingering && !linger_wanted(a))
-        pthread_cond_signal(&a->linger);
+    linger_recheck(a);
     while (!w.done) {
         if (a->leader) {
             pthread_cond_wait(&cv, &a->mu);
@@ -676,8 +684,7 @@ audit_expect_cancel(struct audit *a)
 {
     pthread_mutex_lock(&a->mu);
     expected_drop(a);
-    if (a->lingering && !linger_wanted(a))
-        pthread_cond_signal(&a->linger);
+    linger_recheck(a);
     pthread_mutex_unlock(&a->mu);
 }
 

@@ -161,12 +161,18 @@ job_refuse(struct server *s, struct sign_job *job)
         job->result = mp_errf(&job->why, MP_ERR_HSM_GONE, "HSM unavailable: %s", s->state_why);
 }
 
+/* Answers the job's caller and drops the worker's reference (called with job_mu held). The
+ * wake-up goes out with job_mu released: signalled under it, the caller would preempt this
+ * thread only to block on job_mu. The reference held until after the signal keeps the job's
+ * condition alive. */
 static void
 job_finish(struct server *s, struct sign_job *job)
 {
     job->done = 1;
+    pthread_mutex_unlock(&s->job_mu);
     pthread_cond_signal(&job->done_cv);
     job_put(s, job);
+    pthread_mutex_lock(&s->job_mu);
 }
 
 /* Signs one job on the worker's session; a lost session is replaced and the job tried once
@@ -256,12 +262,7 @@ worker_thread(void *arg)
             mp_err_prefix(&job->why, "HSM unavailable");
         }
         job->result = r;
-        job->done = 1;
-        /* Signalled under job_mu, the caller would preempt this worker only to block on it. */
-        pthread_mutex_unlock(&s->job_mu);
-        pthread_cond_signal(&job->done_cv);
-        job_put(s, job);
-        pthread_mutex_lock(&s->job_mu);
+        job_finish(s, job);
     }
     worker_exit(s, w);
     pthread_mutex_unlock(&s->job_mu);
