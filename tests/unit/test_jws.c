@@ -377,6 +377,31 @@ verify_refuses_a_signature_that_is_not_base64url(void **state)
     free(jws);
 }
 
+/* The decoded signature of a compact JWS; *inlen is the length of its signing input. */
+static struct mp_buf *
+signature_of(const char *jws, size_t *inlen)
+{
+    struct mp_buf *sig = mp_buf_new(1024);
+
+    assert_non_null(sig);
+    *inlen = (size_t)(strrchr(jws, '.') - jws);
+    assert_int_equal(mp_b64url_decode(sig, jws + *inlen + 1, strlen(jws + *inlen + 1)), MP_OK);
+    return sig;
+}
+
+/* One check with a verifier prepared for alg and k; err keeps its message. */
+static enum mp_err
+check_with(enum jws_alg alg, EVP_PKEY *k, const char *jws, size_t inlen, const struct mp_buf *sig)
+{
+    struct jws_verifier *v = NULL;
+    enum mp_err r;
+
+    assert_int_equal(jws_verifier_new(alg, k, &v, &err), MP_OK);
+    r = jws_verifier_check(v, jws, inlen, mp_buf_ptr(sig), mp_buf_len(sig), &err);
+    jws_verifier_free(v);
+    return r;
+}
+
 struct checker {
     const struct jws_verifier *v;
     const char *input, *tampered;
@@ -406,17 +431,15 @@ static void
 one_verifier_serves_many_threads(void **state)
 {
     char *jws = signed_grant(key, JWS_RS256), *tampered;
-    struct mp_buf *sig = mp_buf_new(1024);
+    size_t inlen, i;
+    struct mp_buf *sig = signature_of(jws, &inlen);
     struct jws_verifier *v = NULL;
     struct checker c[4];
     pthread_t t[4];
-    size_t inlen = (size_t)(strrchr(jws, '.') - jws), i;
 
     (void)state;
-    assert_non_null(sig);
     assert_non_null(tampered = strdup(jws));
     flip(tampered, inlen - 3);
-    assert_int_equal(mp_b64url_decode(sig, jws + inlen + 1, strlen(jws + inlen + 1)), MP_OK);
     assert_int_equal(jws_verifier_new(JWS_RS256, key, &v, &err), MP_OK);
     for (i = 0; i < 4; i++) {
         c[i] = (struct checker){v, jws, tampered, inlen, mp_buf_ptr(sig), mp_buf_len(sig), 0, 0};
@@ -437,26 +460,14 @@ static void
 verifier_refuses_another_key_and_alg(void **state)
 {
     char *jws = signed_grant(key, JWS_RS384);
-    struct mp_buf *sig = mp_buf_new(1024);
-    struct jws_verifier *v = NULL;
-    size_t inlen = (size_t)(strrchr(jws, '.') - jws);
+    size_t inlen;
+    struct mp_buf *sig = signature_of(jws, &inlen);
 
     (void)state;
-    assert_non_null(sig);
-    assert_int_equal(mp_b64url_decode(sig, jws + inlen + 1, strlen(jws + inlen + 1)), MP_OK);
-    assert_int_equal(jws_verifier_new(JWS_RS384, key, &v, &err), MP_OK);
-    assert_int_equal(jws_verifier_check(v, jws, inlen, mp_buf_ptr(sig), mp_buf_len(sig), &err),
-        MP_OK);
-    jws_verifier_free(v);
-    assert_int_equal(jws_verifier_new(JWS_RS384, other_key, &v, &err), MP_OK);
-    assert_int_equal(jws_verifier_check(v, jws, inlen, mp_buf_ptr(sig), mp_buf_len(sig), &err),
-        MP_ERR_CRYPTO);
+    assert_int_equal(check_with(JWS_RS384, key, jws, inlen, sig), MP_OK);
+    assert_int_equal(check_with(JWS_RS384, other_key, jws, inlen, sig), MP_ERR_CRYPTO);
     assert_non_null(strstr(err.text, "does not verify"));
-    jws_verifier_free(v);
-    assert_int_equal(jws_verifier_new(JWS_RS256, key, &v, &err), MP_OK);
-    assert_int_equal(jws_verifier_check(v, jws, inlen, mp_buf_ptr(sig), mp_buf_len(sig), &err),
-        MP_ERR_CRYPTO);
-    jws_verifier_free(v);
+    assert_int_equal(check_with(JWS_RS256, key, jws, inlen, sig), MP_ERR_CRYPTO);
     mp_buf_free(sig);
     free(jws);
 }
