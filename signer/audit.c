@@ -271,8 +271,13 @@ checkpoint_write(struct audit *a)
     memset(&w, 0, sizeof(w));
     w.rec = rec;
     batch_write(a, &w, 1);
-    if ((r = w.result) == MP_OK)
+    if ((r = w.result) == MP_OK) {
         a->since_cp = 0;
+        /* The checkpoint line's own seq and hash, for the journal: kept off the host, it lets
+         * `audit verify --anchor` catch lines cut off the end of the file, which the chain
+         * alone cannot. Only the writer moves seq and prev, and this thread is it. */
+        mp_info("audit log %s checkpoint: anchor %llu:%s", a->path, a->seq, a->prev);
+    }
 out:
     json_decref(rec);
     mp_buf_free(b64);

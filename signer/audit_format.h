@@ -36,6 +36,12 @@
  *
  * A checkpoint commits to every line before it through the chain. Lines after the last
  * checkpoint are protected by the chain only: the verifier reports how many.
+ *
+ * Nothing inside the file can show that lines were cut off its end, or that someone without
+ * the audit key rebuilt the chain and dropped the checkpoints. So for every checkpoint line
+ * the signer also logs, to stderr (the journal), "audit log PATH checkpoint: anchor SEQ:HEX",
+ * the checkpoint line's own seq and SHA-256; `audit verify --anchor SEQ:HEX` then requires
+ * that line, with that hash, to be in the file.
  */
 #ifndef MP_AUDIT_FORMAT_H
 #define MP_AUDIT_FORMAT_H

@@ -463,23 +463,24 @@ out:
 /* The verifier reads the open file through /proc/self/fd, so its verdict and the figures
  * come from the same file even if the path is replaced meanwhile. */
 static enum mp_err
-verify_fd(int fd, EVP_PKEY *pub, struct audit_report *rep, const char *log_path,
+verify_fd(int fd, const struct audit_trust *t, struct audit_report *rep, const char *log_path,
     struct mp_errmsg *e)
 {
     char proc[64];
     enum mp_err r;
 
     snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    r = audit_verify_file(proc, pub, rep, e);
+    r = audit_verify_file(proc, t, rep, e);
     if (r != MP_OK && r != MP_ERR_CRYPTO)
         mp_err_prefix(e, "%s", log_path);
     return r;
 }
 
 enum mp_err
-audit_report_html(const char *log_path, EVP_PKEY *pub, const char *html_path,
+audit_report_html(const char *log_path, const struct audit_trust *t, const char *html_path,
     struct audit_report *rep, struct mp_errmsg *e)
 {
+    EVP_PKEY *pub = t != NULL ? t->pub : NULL;
     struct ar_stats *st = NULL;
     struct stat sb;
     int fd = -1;
@@ -494,7 +495,7 @@ audit_report_html(const char *log_path, EVP_PKEY *pub, const char *html_path,
         mp_errf(e, MP_ERR_IO, "%s is not a regular file", log_path);
         goto out;
     }
-    if ((verdict = verify_fd(fd, pub, rep, log_path, e)) != MP_OK && verdict != MP_ERR_CRYPTO) {
+    if ((verdict = verify_fd(fd, t, rep, log_path, e)) != MP_OK && verdict != MP_ERR_CRYPTO) {
         ret = verdict;
         goto out;
     }
@@ -504,8 +505,9 @@ audit_report_html(const char *log_path, EVP_PKEY *pub, const char *html_path,
     }
     st->rep = rep;
     st->verified = verdict == MP_OK;
-    st->suspect_from = rep->bad_line > 1 ? rep->bad_line - 1 : 1;
+    st->suspect_from = rep->suspect_from > 0 ? rep->suspect_from : 1;
     st->key_checked = pub != NULL;
+    st->anchors_given = t != NULL ? t->nanchors : 0;
     st->log_name = log_path;
     if (pub == NULL || audit_key_sha256(pub, st->key_sha256) != MP_OK)
         st->key_sha256[0] = '\0';

@@ -16,15 +16,16 @@
 #include "signer/audit_verify.h"
 
 /* Verifies the log at log_path exactly as `audit verify` does (checkpoint signatures too when
- * pub is not NULL), then writes the report to html_path through a temporary file renamed into
- * place. The verifier and the aggregation read the same open file, and a log that verified is
- * reported up to the last line the verifier checked (lines appended meanwhile are left out).
+ * t->pub is not NULL, and t's anchors), then writes the report to html_path through a
+ * temporary file renamed into place. The verifier and the aggregation read the same open
+ * file, and a log that verified is reported up to the last line the verifier checked (lines
+ * appended meanwhile are left out).
  * rep receives the verifier's result.
  * MP_OK: the log verified and the page is written.
  * MP_ERR_CRYPTO: the log did not verify (rep->bad_line, rep->reason); the page is still
  *   written, says so at its top, and marks what comes at or after the first bad line.
  * Others (MP_ERR_IO, MP_ERR_NOMEM, …): no page was written; e says why. */
-enum mp_err audit_report_html(const char *log_path, EVP_PKEY *pub, const char *html_path,
-    struct audit_report *rep, struct mp_errmsg *e);
+enum mp_err audit_report_html(const char *log_path, const struct audit_trust *t,
+    const char *html_path, struct audit_report *rep, struct mp_errmsg *e);
 
 #endif

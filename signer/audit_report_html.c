@@ -262,6 +262,13 @@ checkpoints(FILE *fp, const struct ar_stats *st)
             r->checkpoints_verified, st->key_sha256);
     else
         fputs("<tr><th>Signatures verified</th><td>none: no --pubkey given</td></tr>\n", fp);
+    if (st->anchors_given > 0)
+        fprintf(fp, "<tr><th>Anchors matched</th><td id=\"cp-anchors\">%llu of %zu</td></tr>\n",
+            r->anchors_matched, st->anchors_given);
+    else
+        fputs("<tr><th>Anchors matched</th><td id=\"cp-anchors\">none given (--anchor): lines cut "
+              "off the end would not show</td></tr>\n",
+            fp);
     if (r->checkpoints > 0)
         fprintf(fp,
             "<tr><th>Last checkpoint covers</th><td id=\"cp-last\">seq %llu (line %llu)"

@@ -61,10 +61,10 @@ enum ar_event {
 struct ar_stats {
     const struct audit_report *rep; /* the verifier's result */
     int verified; /* rep describes a log that verified */
-    /* When it did not: the first line not to trust. A broken link at line N may mean line N-1
-     * was changed (its hash no longer matches), so that is N-1. */
+    /* When it did not: the first line not to trust (the verifier's rep->suspect_from). */
     unsigned long long suspect_from;
     int key_checked; /* checkpoint signatures were checked with an audit key */
+    size_t anchors_given; /* --anchor values the verifier checked */
     char key_sha256[65]; /* that key's SubjectPublicKeyInfo fingerprint */
     const char *log_name;
     unsigned long long lines, bytes, unreadable;

@@ -1,5 +1,6 @@
 #include "signer/audit_verify.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,11 +18,14 @@
 #include "common/b64.h"
 #include "common/buf.h"
 #include "common/json.h"
+#include "common/num.h"
 #include "signer/audit.h"
 #include "signer/audit_format.h"
 
 struct vstate {
     EVP_PKEY *pub;
+    const struct audit_anchor *anchors;
+    size_t nanchors;
     char key_sha256[65];
     unsigned char prev_hash[32]; /* SHA-256 of the previous line */
     unsigned long long prev_seq;
@@ -37,6 +41,8 @@ bad(struct vstate *v, unsigned long long line, const char *fmt, ...)
     va_list ap;
 
     v->rep->bad_line = line;
+    /* A broken link at line N says line N - 1 (or N) was changed. */
+    v->rep->suspect_from = line > 1 ? line - 1 : 1;
     va_start(ap, fmt);
     vsnprintf(v->rep->reason, sizeof(v->rep->reason), fmt, ap);
     va_end(ap);
@@ -65,6 +71,81 @@ hex32(const char *s, unsigned char out[32])
         out[i] = (unsigned char)(hi << 4 | lo);
     }
     return 1;
+}
+
+int
+audit_anchor_parse(const char *s, struct audit_anchor *a)
+{
+    const char *colon = strchr(s, ':');
+    char seq[21], hex[65];
+    uint64_t v;
+    size_t i;
+
+    if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(seq) ||
+        strlen(colon + 1) != 64)
+        return 0;
+    memcpy(seq, s, (size_t)(colon - s));
+    seq[colon - s] = '\0';
+    for (i = 0; i < 64; i++) /* the log writes lowercase; a pasted anchor may not be */
+        hex[i] = (char)tolower((unsigned char)colon[1 + i]);
+    hex[64] = '\0';
+    if (mp_parse_u64(seq, 0, ~0ULL, &v) != MP_OK || !hex32(hex, a->sha256))
+        return 0;
+    a->seq = v;
+    return 1;
+}
+
+/* The first 8 bytes of an anchor's hash in hex, to name it in a verdict. */
+static void
+anchor_name(const struct audit_anchor *a, char out[48])
+{
+    snprintf(out, 48, "%llu:%02x%02x%02x%02x%02x%02x%02x%02x...", a->seq, a->sha256[0],
+        a->sha256[1], a->sha256[2], a->sha256[3], a->sha256[4], a->sha256[5], a->sha256[6],
+        a->sha256[7]);
+}
+
+/* Line `line` (seq line - 1) was just hashed into prev_hash: every anchor on it must match. */
+static enum mp_err
+anchor_check(struct vstate *v, unsigned long long line)
+{
+    char name[48];
+    size_t i;
+
+    for (i = 0; i < v->nanchors; i++) {
+        if (v->anchors[i].seq != line - 1)
+            continue;
+        if (memcmp(v->anchors[i].sha256, v->prev_hash, 32) != 0) {
+            anchor_name(&v->anchors[i], name);
+            bad(v, line,
+                "the line's SHA-256 differs from anchor %s: the log was rewritten up to here",
+                name);
+            v->rep->suspect_from = 1; /* a rebuilt chain may differ anywhere before */
+            return MP_ERR_CRYPTO;
+        }
+        v->rep->anchors_matched++;
+    }
+    return MP_OK;
+}
+
+/* After the last line: an anchor beyond it means lines were cut off the end. */
+static enum mp_err
+anchors_reached(struct vstate *v)
+{
+    char name[48];
+    size_t i;
+
+    for (i = 0; i < v->nanchors; i++) {
+        if (v->anchors[i].seq < v->rep->lines)
+            continue;
+        anchor_name(&v->anchors[i], name);
+        bad(v, v->rep->lines + 1,
+            "the log ends at seq %llu but anchor %s shows it reached seq %llu: lines were cut "
+            "off its end",
+            v->rep->lines - 1, name, v->anchors[i].seq);
+        v->rep->suspect_from = v->rep->lines + 1; /* what is there chains; what is gone is gone */
+        return MP_ERR_CRYPTO;
+    }
+    return MP_OK;
 }
 
 /* {"seq":N, … : reads N positionally; *rest points after the comma. */
@@ -260,29 +341,47 @@ verify_bytes(struct vstate *v, const char *buf, size_t size)
         if (r != MP_OK)
             return r;
         EVP_Digest(p, len, v->prev_hash, &mdlen, EVP_sha256(), NULL);
+        if ((r = anchor_check(v, line)) != MP_OK)
+            return r;
         v->rep->lines = line;
         p = nl + 1;
     }
+    return anchors_reached(v);
+}
+
+static enum mp_err
+vstate_init(struct vstate *v, const struct audit_trust *t, struct audit_report *out,
+    struct mp_errmsg *e)
+{
+    memset(out, 0, sizeof(*out));
+    memset(v, 0, sizeof(*v));
+    v->rep = out;
+    if (t == NULL)
+        return MP_OK;
+    v->pub = t->pub;
+    v->anchors = t->anchors;
+    v->nanchors = t->nanchors;
+    /* Not MP_ERR_CRYPTO: that code means "the log is bad" to callers. */
+    if (t->pub != NULL && audit_key_sha256(t->pub, v->key_sha256) != MP_OK)
+        return mp_errf(e, MP_ERR_INVALID, "cannot encode the audit public key");
     return MP_OK;
 }
 
 enum mp_err
-audit_verify_buffer(const char *buf, size_t len, EVP_PKEY *pub, struct audit_report *out,
-    struct mp_errmsg *e)
+audit_verify_buffer(const char *buf, size_t len, const struct audit_trust *t,
+    struct audit_report *out, struct mp_errmsg *e)
 {
     struct vstate v;
+    enum mp_err r;
 
-    memset(out, 0, sizeof(*out));
-    memset(&v, 0, sizeof(v));
-    v.pub = pub;
-    v.rep = out;
-    if (pub != NULL && audit_key_sha256(pub, v.key_sha256) != MP_OK)
-        return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
+    if ((r = vstate_init(&v, t, out, e)) != MP_OK)
+        return r;
     return verify_bytes(&v, buf, len);
 }
 
 enum mp_err
-audit_verify_file(const char *path, EVP_PKEY *pub, struct audit_report *out, struct mp_errmsg *e)
+audit_verify_file(const char *path, const struct audit_trust *t, struct audit_report *out,
+    struct mp_errmsg *e)
 {
     struct vstate v;
     struct stat st;
@@ -290,12 +389,8 @@ audit_verify_file(const char *path, EVP_PKEY *pub, struct audit_report *out, str
     int fd;
     enum mp_err r;
 
-    memset(out, 0, sizeof(*out));
-    memset(&v, 0, sizeof(v));
-    v.pub = pub;
-    v.rep = out;
-    if (pub != NULL && audit_key_sha256(pub, v.key_sha256) != MP_OK)
-        return mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
+    if ((r = vstate_init(&v, t, out, e)) != MP_OK)
+        return r;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -18,13 +18,16 @@
 #include "signer/policy.h"
 
 static const char audit_usage[] =
-    "usage: mp-signer audit verify FILE [--cert PEM]\n"
+    "usage: mp-signer audit verify FILE [--cert PEM] [--anchor SEQ:SHA256]...\n"
     "       mp-signer audit show FILE [--since T] [--until T] [--client ID] [--scope S]\n"
     "                               [--outcome granted|refused|error] [--json]\n"
-    "       mp-signer audit report FILE --html OUT.html [--pubkey PEM]\n"
+    "       mp-signer audit report FILE --html OUT.html [--pubkey PEM] [--anchor SEQ:SHA256]...\n"
     "T is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC). --cert and --pubkey are one option: the audit\n"
     "key's certificate or PEM public key (scripts/softhsm-init.sh writes audit-pub.pem); without\n"
     "it the hash chain is checked but checkpoint signatures are not.\n"
+    "--anchor (up to 16): a line the log must hold, taken from outside the file. The signer logs\n"
+    "\"anchor SEQ:SHA256\" to its journal for every checkpoint; with the journal kept off the\n"
+    "host, lines cut off the end of the log or a regenerated chain fail verification.\n"
     "report runs the checks of verify and writes one self-contained HTML page for auditors\n"
     "(no scripts, loads nothing): the verdict and checkpoint status at its top, sign requests\n"
     "per day, per client_id, scope, consumer_org and caller, and every refused or failed\n"
@@ -44,6 +47,7 @@ enum {
     A_HTML,
     A_JSON,
     A_HELP,
+    A_ANCHOR,
 };
 
 static const struct option audit_opts[] = {
@@ -57,13 +61,34 @@ static const struct option audit_opts[] = {
     {"html", required_argument, NULL, A_HTML},
     {"json", no_argument, NULL, A_JSON},
     {"help", no_argument, NULL, A_HELP},
+    {"anchor", required_argument, NULL, A_ANCHOR},
     {NULL, 0, NULL, 0},
 };
 
 struct audit_flags {
     const char *file, *cert, *since, *until, *client, *scope, *outcome, *html;
     int json;
+    struct audit_anchor anchors[AUDIT_MAX_ANCHORS];
+    size_t nanchors;
 };
+
+static int
+anchor_add(struct audit_flags *f, const char *arg)
+{
+    if (f->nanchors == AUDIT_MAX_ANCHORS) {
+        fprintf(stderr, "mp-signer: error: at most %d --anchor values\n", AUDIT_MAX_ANCHORS);
+        return CLI_USAGE;
+    }
+    if (!audit_anchor_parse(arg, &f->anchors[f->nanchors])) {
+        fprintf(stderr,
+            "mp-signer: error: --anchor %.80s is not SEQ:SHA256 (a number, a colon, 64 hex "
+            "digits, as the signer logs it)\n",
+            arg);
+        return CLI_USAGE;
+    }
+    f->nanchors++;
+    return CLI_OK;
+}
 
 static int
 audit_parse(int argc, char **argv, struct audit_flags *f)
@@ -78,7 +103,10 @@ audit_parse(int argc, char **argv, struct audit_flags *f)
             *slot[c - A_CERT] = optarg;
         else if (c == A_JSON)
             f->json = 1;
-        else if (c == A_HELP) {
+        else if (c == A_ANCHOR) {
+            if (anchor_add(f, optarg) != CLI_OK)
+                return CLI_USAGE;
+        } else if (c == A_HELP) {
             fputs(audit_usage, stdout);
             return -1;
         } else
@@ -120,7 +148,7 @@ load_pub(const char *path, struct mp_errmsg *e)
 
 /* The one-line verdict of verify (and of report, after its page is written). */
 static int
-print_verdict(const struct audit_report *rep, enum mp_err r, int have_key)
+print_verdict(const struct audit_report *rep, enum mp_err r, int have_key, size_t nanchors)
 {
     if (r == MP_ERR_CRYPTO) {
         printf("audit log BAD at line %llu: %s\n", rep->bad_line, rep->reason);
@@ -133,11 +161,14 @@ print_verdict(const struct audit_report *rep, enum mp_err r, int have_key)
     else
         printf("%llu checkpoints verified", rep->checkpoints_verified);
     if (rep->checkpoints > 0)
-        printf(" (last covers seq %llu, %llu lines after it)\n", rep->last_covers,
+        printf(" (last covers seq %llu, %llu lines after it)", rep->last_covers,
             rep->after_checkpoint);
     else
-        printf(" (no checkpoint yet: %llu lines protected by the chain only)\n",
+        printf(" (no checkpoint yet: %llu lines protected by the chain only)",
             rep->after_checkpoint);
+    if (nanchors > 0)
+        printf(", %llu of %zu anchors matched", rep->anchors_matched, nanchors);
+    putchar('\n');
     return CLI_OK;
 }
 
@@ -146,16 +177,16 @@ audit_verify(const struct audit_flags *f)
 {
     struct audit_report rep;
     struct mp_errmsg e = {{0}};
-    EVP_PKEY *pub = NULL;
+    struct audit_trust t = {NULL, f->anchors, f->nanchors};
     enum mp_err r;
 
-    if (f->cert != NULL && (pub = load_pub(f->cert, &e)) == NULL)
+    if (f->cert != NULL && (t.pub = load_pub(f->cert, &e)) == NULL)
         return cli_fail(&e);
-    r = audit_verify_file(f->file, pub, &rep, &e);
-    EVP_PKEY_free(pub);
+    r = audit_verify_file(f->file, &t, &rep, &e);
+    EVP_PKEY_free(t.pub);
     if (r != MP_OK && r != MP_ERR_CRYPTO)
         return cli_fail(&e);
-    return print_verdict(&rep, r, f->cert != NULL);
+    return print_verdict(&rep, r, f->cert != NULL, f->nanchors);
 }
 
 /* A log that fails verification still gets its page (saying so at the top) and exit 1. */
@@ -164,21 +195,21 @@ audit_report_cmd(const struct audit_flags *f)
 {
     struct audit_report rep;
     struct mp_errmsg e = {{0}};
-    EVP_PKEY *pub = NULL;
+    struct audit_trust t = {NULL, f->anchors, f->nanchors};
     enum mp_err r;
 
     if (f->html == NULL) {
         fputs("mp-signer audit report: --html OUT.html is required\n", stderr);
         return CLI_USAGE;
     }
-    if (f->cert != NULL && (pub = load_pub(f->cert, &e)) == NULL)
+    if (f->cert != NULL && (t.pub = load_pub(f->cert, &e)) == NULL)
         return cli_fail(&e);
-    r = audit_report_html(f->file, pub, f->html, &rep, &e);
-    EVP_PKEY_free(pub);
+    r = audit_report_html(f->file, &t, f->html, &rep, &e);
+    EVP_PKEY_free(t.pub);
     if (r != MP_OK && r != MP_ERR_CRYPTO)
         return cli_fail(&e);
     printf("report written to %s; ", f->html);
-    return print_verdict(&rep, r, f->cert != NULL);
+    return print_verdict(&rep, r, f->cert != NULL, f->nanchors);
 }
 
 /* YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS…]: compared as a prefix of the log's ts. */
@@ -311,6 +342,11 @@ cmd_audit(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if (f.html != NULL && strcmp(sub, "report") != 0) {
         fprintf(stderr, "mp-signer audit %s: --html is an option of audit report\n", sub);
+        return CLI_USAGE;
+    }
+    if (f.nanchors > 0 && strcmp(sub, "show") == 0) {
+        fputs("mp-signer audit show: --anchor is an option of audit verify and audit report\n",
+            stderr);
         return CLI_USAGE;
     }
     if (strcmp(sub, "report") == 0)

@@ -52,6 +52,24 @@ out=$(report "$LOG" --html "$T/u.html") || fail "report without --pubkey exited 
 check "$LOG" "$T/u.html" unverified
 ok "without --pubkey: exit 0, the top says checkpoints NOT verified"
 
+# The anchor the signer logged for its final checkpoint: matched on the good log; on a log
+# whose last line was cut, the page says FAILED.
+anchor=$(last_anchor)
+[ -n "$anchor" ] || fail "the signer logged no checkpoint anchor"
+report "$LOG" --html "$T/a.html" --pubkey "$T/tok/audit-pub.pem" --anchor "$anchor" >/dev/null ||
+    fail "report with the signer's anchor failed"
+grep -q '<td id="cp-anchors">1 of 1</td>' "$T/a.html" ||
+    fail "the page does not show the anchor matched"
+grep -q '<td id="cp-anchors">none given' "$T/r.html" ||
+    fail "a page without --anchor does not say so"
+head -n -1 "$LOG" >"$T/cut.log"
+rc=0
+out=$(report "$T/cut.log" --html "$T/cut.html" --pubkey "$T/tok/audit-pub.pem" --anchor "$anchor") || rc=$?
+[ $rc -eq 1 ] || fail "report of a log with its last line cut exited $rc, want 1: $out"
+case $out in *"lines were cut off its end"*) ;; *) fail "stdout: $out" ;; esac
+check "$T/cut.log" "$T/cut.html" failed
+ok "--anchor: matched on the log, and a log with its last line cut is reported FAILED"
+
 # One byte of the first grant's scope flipped: 'i' to 'h'.
 "$PY" - "$LOG" "$T/bad.log" <<'PY'
 import sys

@@ -77,6 +77,10 @@ PY
 }
 
 sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+# The anchor (SEQ:SHA256) the signer logged for the last checkpoint line it wrote.
+last_anchor() {
+    grep -o 'checkpoint: anchor [0-9]*:[0-9a-f]\{64\}$' "$T/serve.err" | tail -n 1 | cut -d' ' -f3
+}
 
 # Asserts the command fails, prints nothing on stdout and one stderr line containing $1.
 expect_refusal() {

@@ -101,3 +101,61 @@ head -n $((n - 1)) "$LOG" >"$T/t.log"
 out=$("$MP_SIGNER" audit verify "$T/t.log" --cert "$T/tok/audit-pub.pem")
 case $out in *"lines after it"*|*"chain only"*) ;; *) fail "dropped checkpoint not reported: $out" ;; esac
 ok "a dropped final checkpoint leaves its lines reported as protected by the chain only: $out"
+
+# What the chain alone cannot catch, an anchor from the signer's journal does: the signer logs
+# the seq and SHA-256 of every checkpoint line it writes.
+anchor=$(last_anchor)
+[ "$anchor" = "$((n - 1)):$(sha256 "$(tail -n 1 "$LOG")")" ] ||
+    fail "the last anchor logged ($anchor) is not the final checkpoint line (seq $((n - 1)))"
+out=$("$MP_SIGNER" audit verify "$LOG" --cert "$T/tok/audit-pub.pem" --anchor "$anchor") ||
+    fail "the log does not verify with its own anchor: $out"
+case $out in *"1 of 1 anchors matched"*) ;; *) fail "anchor not reported: $out" ;; esac
+ok "the signer logs an anchor for its final checkpoint, and the log verifies with it: $anchor"
+tamper_anchored() { # NAME EXPECTED-TEXT then a command that writes $T/t.log
+    local name=$1 want=$2 out rc=0
+    shift 2
+    "$@"
+    out=$("$MP_SIGNER" audit verify "$T/t.log" --anchor "$anchor") || rc=$?
+    [ $rc -eq 1 ] || fail "$name: verify --anchor exited $rc, want 1 ($out)"
+    case $out in *"$want"*) ;; *) fail "$name: verdict '$out' lacks '$want'" ;; esac
+    ok "$name, caught by the anchor: $out"
+}
+cut_tail() { head -n $((n - $1)) "$LOG" >"$T/t.log"; }
+tamper_anchored "drop the final checkpoint" \
+    "BAD at line $n: the log ends at seq $((n - 2)) but anchor $((n - 1)):" cut_tail 1
+tamper_anchored "drop the last 3 lines" \
+    "BAD at line $((n - 2)): the log ends at seq $((n - 4)) but anchor $((n - 1)):" cut_tail 3
+# Rewrite a granted line and rebuild the chain after it: without the audit key the chain and
+# the checkpoints' heads check out, so only the anchor (or --cert) can tell.
+rebuild_chain() {
+    "$PY" - "$LOG" "$T/t.log" <<'PY'
+import hashlib, re, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+lines[2] = lines[2].replace(b'"outcome":"granted"', b'"outcome":"refused"', 1)
+out = [lines[0]]
+for line in lines[1:]:
+    prev = b'"%s"' % hashlib.sha256(out[-1]).hexdigest().encode()
+    line = re.sub(rb'"prev":"[0-9a-f]{64}"', b'"prev":' + prev, line, count=1)
+    line = re.sub(rb'"head":"[0-9a-f]{64}"', b'"head":' + prev, line, count=1)
+    out.append(line)
+open(sys.argv[2], "wb").write(b"\n".join(out) + b"\n")
+PY
+}
+rebuild_chain
+out=$("$MP_SIGNER" audit verify "$T/t.log") ||
+    fail "the rebuilt chain should pass without a key or an anchor: $out"
+ok "a rebuilt chain passes the chain check alone: $out"
+tamper_anchored "rewrite line 3 and rebuild the chain" \
+    "BAD at line $n: the line's SHA-256 differs from anchor $((n - 1)):" rebuild_chain
+
+expect_usage() { # a bad --anchor is a one-line usage error
+    local rc=0
+    "$MP_SIGNER" audit verify "$LOG" --anchor "$1" >"$T/out" 2>"$T/err" || rc=$?
+    [ $rc -eq 2 ] && [ ! -s "$T/out" ] && [ "$(wc -l <"$T/err")" -eq 1 ] &&
+        grep -q "is not SEQ:SHA256" "$T/err" || fail "--anchor '$1': exit $rc, $(cat "$T/err")"
+}
+for bad in "" 5 ":$(printf '%064d' 0)" "x:$(printf '%064d' 0)" "5:abc" "5:$(printf '%064d' 0)0" \
+    "5:$(printf 'g%.0s' $(seq 64))" "99999999999999999999999:$(printf '%064d' 0)"; do
+    expect_usage "$bad"
+done
+ok "malformed --anchor values are one-line usage errors"
