@@ -22,9 +22,8 @@ stop_all() {
     local p
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$run"
 }
-trap stop_all EXIT
+trap 'stop_all; rm -rf "$run"' EXIT
 wait_for() { # FILE PATTERN; only complete lines count: a half-written port is a wrong port
     for _ in $(seq 1 200); do
         head -n "$(wc -l <"$1")" "$1" 2>/dev/null | grep -q "$2" && return 0
@@ -74,8 +73,12 @@ echo "== the audit line of the grant behind the token (mp-signer audit show --js
 echo
 echo "== stopping; the signer signs a last checkpoint on its way out"
 stop_all
+anchor=$(grep -o 'checkpoint: anchor [0-9]*:[0-9a-f]*$' "$run/signer.err" | tail -n 1 | cut -d' ' -f3)
+[ -n "$anchor" ] || mp_die "the signer logged no checkpoint anchor"
+rm -rf "$run"
 trap - EXIT
-"$B/mp-signer" audit verify "$dir/audit.log" --cert "$dir/audit-pub.pem"
+echo "== its log (the journal, in production) names that checkpoint line: anchor $anchor"
+"$B/mp-signer" audit verify "$dir/audit.log" --cert "$dir/audit-pub.pem" --anchor "$anchor"
 "$B/mp-signer" audit report "$dir/audit.log" --html "$dir/audit-report.html" \
-    --pubkey "$dir/audit-pub.pem"
+    --pubkey "$dir/audit-pub.pem" --anchor "$anchor"
 echo "== the auditor's page: file://$dir/audit-report.html (a sample is in docs/)"
