@@ -60,6 +60,7 @@ struct audit {
     int leader; /* a caller is writing: only the leader touches the chain state */
     int stop;
     int broken;
+    int moved; /* the path no longer names our file (ticker-only) */
     /* Leader-only state: the chain as it is on disk. */
     unsigned long long seq; /* seq of the last line on disk */
     char prev[65]; /* SHA-256 of the last line on disk */
@@ -140,6 +141,29 @@ line_build(struct audit *a, unsigned long long seq, const char *prev, json_t *re
     return MP_OK;
 }
 
+/* The file must be as this writer left it. After logrotate's copytruncate, or another
+ * program's write, our lines would land after a hole or over its bytes, and cutting back to
+ * our size would destroy what is there: refuse until a restart reads the file afresh. */
+static enum mp_err
+file_unchanged(struct audit *a, char *why, size_t whylen)
+{
+    struct stat st;
+    int n;
+
+    if (fstat(a->fd, &st) != 0)
+        n = snprintf(why, whylen, "audit log %s cannot be checked: %s", a->path, strerror(errno));
+    else if (st.st_size != a->size)
+        n = snprintf(why, whylen,
+            "audit log %s is %lld bytes, not the %lld it wrote: truncated or written by "
+            "another program; restart the signer",
+            a->path, (long long)st.st_size, (long long)a->size);
+    else
+        return MP_OK;
+    if (n >= (int)whylen)
+        why[whylen - 2] = '~'; /* the start names the problem */
+    return MP_ERR_IO;
+}
+
 /* write + fdatasync of io at the durable end; on any failure the file is cut back so no
  * partial line stays behind, and the chain state is not advanced. Never retries a failed
  * fdatasync on the same pages: the bytes are cut and written again by a later batch. */
@@ -151,6 +175,8 @@ io_commit(struct audit *a, char *why, size_t whylen)
     ssize_t k;
     int err;
 
+    if (file_unchanged(a, why, whylen) != MP_OK)
+        return MP_ERR_IO;
     while (left > 0) {
         k = pwrite(a->fd, p, left, a->size + (off_t)(p - mp_buf_ptr(a->io)));
         if (k < 0 && errno == EINTR)
@@ -388,6 +414,24 @@ lead_write(struct audit *a)
     pthread_mutex_lock(&a->mu);
 }
 
+/* logrotate's create mode renames the log and leaves a new file at the path: the signer goes
+ * on writing, durably, to the renamed file. Said once per change (called by the ticker). */
+static void
+path_check(struct audit *a)
+{
+    struct stat ps, fs;
+    int moved = stat(a->path, &ps) != 0 || fstat(a->fd, &fs) != 0 || ps.st_ino != fs.st_ino ||
+        ps.st_dev != fs.st_dev;
+
+    if (moved && !a->moved)
+        mp_warn("audit log %s was moved or replaced: the signer still writes to the file it "
+                "opened; restart it to log at %s again",
+            a->path, a->path);
+    else if (!moved && a->moved)
+        mp_info("audit log %s is back in place", a->path);
+    a->moved = moved;
+}
+
 /* Checkpoints on time even when no request comes: every second, look. */
 static void *
 ticker_thread(void *arg)
@@ -402,6 +446,9 @@ ticker_thread(void *arg)
         pthread_cond_timedwait(&a->tick, &a->mu, &deadline);
         if (a->stop)
             break;
+        pthread_mutex_unlock(&a->mu);
+        path_check(a);
+        pthread_mutex_lock(&a->mu);
         lead_acquire(a);
         pthread_mutex_unlock(&a->mu);
         if (checkpoint_due(a, time(NULL)))
