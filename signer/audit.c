@@ -310,10 +310,12 @@ out:
     return r;
 }
 
+/* Not while the log cannot be written: the ticker would have the HSM sign, every second, a
+ * checkpoint that cannot be stored. The next record that is written clears broken. */
 static int
 checkpoint_due(const struct audit *a, time_t now)
 {
-    if (!a->have_cp || a->since_cp == 0)
+    if (!a->have_cp || a->since_cp == 0 || a->broken)
         return 0;
     return a->since_cp >= a->cp.every || now - a->first_unprotected >= (time_t)a->cp.seconds;
 }

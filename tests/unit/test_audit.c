@@ -1,6 +1,6 @@
 /* signer/audit: group commit that waits for announced records. A caller that has announced
  * signatures under way beyond the threshold waits for them (bounded), so they share one
- * fdatasync; a lone caller never waits. */
+ * fdatasync; a lone caller never waits. And no checkpoint is signed while the log is broken. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,11 +9,14 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "signer/audit.h"
@@ -247,6 +250,58 @@ unannounced_records_do_not_end_the_wait(void **state)
     assert_int_equal(syncs, 1);
 }
 
+static atomic_int cp_signs;
+
+static enum mp_err
+count_sign(void *arg, const char *statement, unsigned char *sig, size_t *siglen,
+    struct mp_errmsg *e)
+{
+    (void)arg;
+    (void)statement;
+    (void)e;
+    atomic_fetch_add(&cp_signs, 1);
+    memset(sig, 0xab, 32);
+    *siglen = 32;
+    return MP_OK;
+}
+
+/* A checkpoint every second, and the log cannot be written (a file-size limit makes write(2)
+ * fail with EFBIG, as a full disk fails with ENOSPC). The ticker must not have the HSM sign
+ * checkpoints that cannot be stored; once a record is written again, its checkpoint follows. */
+static void
+no_checkpoint_signed_while_the_log_is_broken(void **state)
+{
+    struct fixture *f = *state;
+    struct audit_checkpointer cp = {count_sign, NULL, {0}, 1000, 1};
+    struct mp_errmsg e = {{0}};
+    struct rlimit old, lim;
+    struct stat st;
+    char path[128];
+    struct audit *a;
+    int before;
+
+    memset(cp.key_sha256, 'a', 64);
+    snprintf(path, sizeof(path), "%s/cp.log", f->dir);
+    assert_int_equal(audit_open(path, &cp, &a, &e), MP_OK);
+    assert_int_equal(submit_one(a, 0, "first"), MP_OK);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 8;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    assert_int_equal(submit_one(a, 0, "refused"), MP_ERR_IO);
+    before = atomic_load(&cp_signs);
+    sleep_ms(2500);
+    assert_int_equal(atomic_load(&cp_signs), before);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(submit_one(a, 0, "writable again"), MP_OK);
+    sleep_ms(2500);
+    assert_true(atomic_load(&cp_signs) > before);
+    audit_close(a);
+    unlink(path);
+}
+
 int
 main(void)
 {
@@ -257,6 +312,8 @@ main(void)
         cmocka_unit_test_setup_teardown(wait_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(no_wait_up_to_the_threshold, setup, teardown),
         cmocka_unit_test_setup_teardown(unannounced_records_do_not_end_the_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_checkpoint_signed_while_the_log_is_broken, setup,
+            teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
