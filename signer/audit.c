@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,23 @@ line_build(struct audit *a, unsigned long long seq, const char *prev, json_t *re
     return MP_OK;
 }
 
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A refusal's reason; one cut to fit ends in '~' (its start names the problem). */
+static void
+why_set(char *why, size_t whylen, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    if (n >= (int)whylen)
+        why[whylen - 2] = '~';
+}
+
 /* The file must be as this writer left it. After logrotate's copytruncate, or another
  * program's write, our lines would land after a hole or over its bytes, and cutting back to
  * our size would destroy what is there: refuse until a restart reads the file afresh. */
@@ -148,19 +166,16 @@ static enum mp_err
 file_unchanged(struct audit *a, char *why, size_t whylen)
 {
     struct stat st;
-    int n;
 
     if (fstat(a->fd, &st) != 0)
-        n = snprintf(why, whylen, "audit log %s cannot be checked: %s", a->path, strerror(errno));
+        why_set(why, whylen, "audit log %s cannot be checked: %s", a->path, strerror(errno));
     else if (st.st_size != a->size)
-        n = snprintf(why, whylen,
+        why_set(why, whylen,
             "audit log %s is %lld bytes, not the %lld it wrote: truncated or written by "
             "another program; restart the signer",
             a->path, (long long)st.st_size, (long long)a->size);
     else
         return MP_OK;
-    if (n >= (int)whylen)
-        why[whylen - 2] = '~'; /* the start names the problem */
     return MP_ERR_IO;
 }
 
@@ -195,9 +210,7 @@ io_commit(struct audit *a, char *why, size_t whylen)
     a->size += (off_t)mp_buf_len(a->io);
     return MP_OK;
 fail:
-    if (snprintf(why, whylen, "audit log %s not writable: %s", a->path, strerror(err)) >=
-        (int)whylen)
-        why[whylen - 2] = '~'; /* the start names the problem */
+    why_set(why, whylen, "audit log %s not writable: %s", a->path, strerror(err));
     if (ftruncate(a->fd, a->size) != 0)
         mp_error("audit log %s: cannot cut a partial write: %s", a->path, strerror(errno));
     return MP_ERR_IO;
