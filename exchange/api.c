@@ -18,13 +18,13 @@
 #include "common/num.h"
 
 struct api {
-    struct exch *x;
+    struct exchange *x;
     struct MHD_Daemon *tcp, *unx;
     char unix_path[108];
 };
 
 struct qctx {
-    struct xreq q;
+    struct token_req q;
     struct mp_errmsg e;
     int bad;
 };
@@ -91,7 +91,7 @@ on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
     (void)kind;
     if (qc->bad)
         return MHD_NO;
-    if (value == NULL || xreq_set(&qc->q, key, value, &qc->e) != MP_OK) {
+    if (value == NULL || token_req_set(&qc->q, key, value, &qc->e) != MP_OK) {
         if (value == NULL)
             mp_errf(&qc->e, MP_ERR_INVALID, "parameter %.32s has no value", key);
         qc->bad = 1;
@@ -113,7 +113,7 @@ token_route(struct api *a, struct MHD_Connection *c, int altinn)
     memset(&qc, 0, sizeof(qc));
     memset(&err, 0, sizeof(err));
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &qc);
-    if (qc.bad || xreq_finish(&qc.q, &qc.e) != MP_OK) {
+    if (qc.bad || token_req_finish(&qc.q, &qc.e) != MP_OK) {
         xerr_set(&err, 400, "invalid_request", "%s", qc.e.text);
         return send_error(a, c, route, &err);
     }
@@ -133,7 +133,7 @@ static enum MHD_Result
 readyz(struct api *a, struct MHD_Connection *c)
 {
     char why[512] = "";
-    int signer = fetch_signer_alive(&a->x->fetcher, why, sizeof(why));
+    int signer = pipeline_signer_alive(&a->x->pipeline, why, sizeof(why));
     int up = metrics_upstream_state(a->x->metrics);
     int ready = signer == 1 && up != 0;
     json_t *j = json_pack("{s:b, s:s, s:s, s:s}", "ready", ready, "signer",
@@ -309,7 +309,7 @@ start_unix(struct api *a, struct mp_errmsg *e)
 }
 
 enum mp_err
-api_start(struct exch *x, struct api **out, struct mp_errmsg *e)
+api_start(struct exchange *x, struct api **out, struct mp_errmsg *e)
 {
     struct api *a = calloc(1, sizeof(*a));
     enum mp_err r = MP_OK;

@@ -8,11 +8,11 @@
 #ifndef MP_API_H
 #define MP_API_H
 
-#include "exchange/exch.h"
+#include "exchange/exchange.h"
 
 struct api;
 
-enum mp_err api_start(struct exch *x, struct api **out, struct mp_errmsg *e);
+enum mp_err api_start(struct exchange *x, struct api **out, struct mp_errmsg *e);
 /* Stops accepting, finishes requests in progress, removes the Unix socket. */
 void api_stop(struct api *a);
 

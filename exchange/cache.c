@@ -24,7 +24,7 @@ struct slot {
 
 struct entry {
     char key[2560];
-    struct xreq q;
+    struct token_req q;
     struct slot s[2];
     time_t last_used;
     int waiters; /* callers asleep in flight_wait: the entry may not be evicted under them */
@@ -37,7 +37,7 @@ struct cache {
     struct entry *head;
     size_t n;
     int bg_running;
-    struct fetcher *f;
+    struct pipeline *f;
     struct metrics *m;
 };
 
@@ -47,11 +47,11 @@ struct bg_arg {
     enum kind k;
 };
 
-static enum mp_err slot_get(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out,
-    struct xerr *err);
+static enum mp_err slot_get(struct cache *c, const struct token_req *q, enum kind k,
+    struct xtok *out, struct xerr *err);
 
 struct cache *
-cache_new(struct fetcher *f, struct metrics *m)
+cache_new(struct pipeline *f, struct metrics *m)
 {
     struct cache *c = calloc(1, sizeof(*c));
 
@@ -139,7 +139,7 @@ evict(struct cache *c, time_t now)
 }
 
 static struct entry *
-entry_get(struct cache *c, const struct xreq *q, const char *key, struct xerr *err)
+entry_get(struct cache *c, const struct token_req *q, const char *key, struct xerr *err)
 {
     struct entry *e;
 
@@ -173,7 +173,7 @@ copy_tok(const struct xtok *from, struct xtok *to, struct xerr *err)
 
 /* An Altinn token needs a Maskinporten token; if Altinn says 401 to it, one fresh one. */
 static enum mp_err
-fetch_alt(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *err)
+fetch_alt(struct cache *c, const struct token_req *q, struct xtok *out, struct xerr *err)
 {
     struct xtok mp;
     int unauth = 0;
@@ -181,22 +181,23 @@ fetch_alt(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *
 
     if ((r = slot_get(c, q, K_MP, &mp, err)) != MP_OK)
         return r;
-    r = fetch_altinn(c->f, mp.value, out, err, &unauth);
+    r = pipeline_altinn(c->f, mp.value, out, err, &unauth);
     xtok_clear(&mp);
     if (r == MP_OK || !unauth)
         return r;
     mp_warn("Altinn refused the cached Maskinporten token (401): fetching a fresh one once");
-    if ((r = fetch_maskinporten(c->f, q, &mp, err)) != MP_OK)
+    if ((r = pipeline_maskinporten(c->f, q, &mp, err)) != MP_OK)
         return r;
-    r = fetch_altinn(c->f, mp.value, out, err, &unauth);
+    r = pipeline_altinn(c->f, mp.value, out, err, &unauth);
     xtok_clear(&mp);
     return r;
 }
 
 static enum mp_err
-fetch_kind(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out, struct xerr *err)
+fetch_kind(struct cache *c, const struct token_req *q, enum kind k, struct xtok *out,
+    struct xerr *err)
 {
-    return k == K_MP ? fetch_maskinporten(c->f, q, out, err) : fetch_alt(c, q, out, err);
+    return k == K_MP ? pipeline_maskinporten(c->f, q, out, err) : fetch_alt(c, q, out, err);
 }
 
 /* Stores the outcome of a flight and wakes its waiters (called with mu held). */
@@ -283,7 +284,8 @@ flight_wait(struct cache *c, struct entry *e, struct slot *s, struct xtok *out, 
 }
 
 static enum mp_err
-slot_get(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out, struct xerr *err)
+slot_get(struct cache *c, const struct token_req *q, enum kind k, struct xtok *out,
+    struct xerr *err)
 {
     char key[2560];
     struct entry *e;
@@ -293,7 +295,7 @@ slot_get(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out, s
     enum mp_err r;
 
     memset(out, 0, sizeof(*out));
-    if (xreq_key(q, key, sizeof(key)) != MP_OK) {
+    if (token_req_key(q, key, sizeof(key)) != MP_OK) {
         xerr_set(err, 400, "invalid_request", "request too large");
         return MP_ERR_TOOBIG;
     }
@@ -339,13 +341,13 @@ slot_get(struct cache *c, const struct xreq *q, enum kind k, struct xtok *out, s
 }
 
 enum mp_err
-cache_maskinporten(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *err)
+cache_maskinporten(struct cache *c, const struct token_req *q, struct xtok *out, struct xerr *err)
 {
     return slot_get(c, q, K_MP, out, err);
 }
 
 enum mp_err
-cache_altinn(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *err)
+cache_altinn(struct cache *c, const struct token_req *q, struct xtok *out, struct xerr *err)
 {
     return slot_get(c, q, K_ALT, out, err);
 }

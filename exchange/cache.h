@@ -8,18 +8,19 @@
 #define MP_CACHE_H
 
 #include "common/buf.h"
-#include "exchange/fetch.h"
+#include "exchange/pipeline.h"
 
 struct cache;
 
-struct cache *cache_new(struct fetcher *f, struct metrics *m);
+struct cache *cache_new(struct pipeline *f, struct metrics *m);
 /* Waits for background refreshes, then wipes and frees every token. */
 void cache_free(struct cache *c);
 /* A copy of the Maskinporten token for q (xtok_clear it). */
-enum mp_err cache_maskinporten(struct cache *c, const struct xreq *q, struct xtok *out,
+enum mp_err cache_maskinporten(struct cache *c, const struct token_req *q, struct xtok *out,
     struct xerr *err);
 /* A copy of the Altinn token for q. */
-enum mp_err cache_altinn(struct cache *c, const struct xreq *q, struct xtok *out, struct xerr *err);
+enum mp_err cache_altinn(struct cache *c, const struct token_req *q, struct xtok *out,
+    struct xerr *err);
 /* Appends seconds-to-expiry gauges of the cached tokens. */
 enum mp_err cache_render(struct cache *c, struct mp_buf *out);
 

@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "exchange/mpresp.h"
+#include "exchange/answer.h"
 #include "exchange/selfservice.h"
 
 #define X5C_DER_MAX (16 * 1024)
@@ -63,7 +63,7 @@ copy_id(json_t *o, const char *name, char *out, size_t outlen)
 enum mp_err
 certexp_read(const char *jws, struct grant_key *out)
 {
-    json_t *h = mpresp_jwt_part(jws, 0), *c = NULL;
+    json_t *h = answer_jwt_part(jws, 0), *c = NULL;
     enum mp_err r = MP_ERR_PARSE;
 
     memset(out, 0, sizeof(*out));
@@ -72,7 +72,7 @@ certexp_read(const char *jws, struct grant_key *out)
     if (json_object_get(h, "x5c") != NULL)
         r = read_x5c(h, out);
     else if (copy_id(h, "kid", out->kid, sizeof(out->kid)) &&
-        (c = mpresp_jwt_part(jws, 1)) != NULL &&
+        (c = answer_jwt_part(jws, 1)) != NULL &&
         copy_id(c, "iss", out->client_id, sizeof(out->client_id)))
         r = MP_OK;
     json_decref(c);

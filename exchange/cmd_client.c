@@ -19,10 +19,10 @@
 #include "common/conf.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "exchange/fetch.h"
+#include "exchange/pipeline.h"
 #include "exchange/selfservice.h"
-#include "exchange/upstream.h"
-#include "exchange/xcmds.h"
+#include "exchange/https.h"
+#include "exchange/exchange_cmd.h"
 
 static const char client_usage[] =
     "usage: mp-exchange client COMMAND [OPTIONS]\n"
@@ -102,7 +102,7 @@ struct cctx {
     struct client_opts o;
     const char *pos[CLIENT_MAX_POS];
     int npos;
-    struct xconf *conf;
+    struct exchange_conf *conf;
     char env[8];
     char ss_url[2048];
     int write; /* the command changes something: the token needs idporten:dcr.write */
@@ -121,8 +121,8 @@ static enum mp_err
 admin_token(struct cctx *x, struct xtok *tok, struct mp_errmsg *e)
 {
     struct metrics *m = metrics_new();
-    struct fetcher f;
-    struct xreq q;
+    struct pipeline f;
+    struct token_req q;
     struct xerr xe;
     enum mp_err rc = MP_ERR_NOMEM;
 
@@ -132,14 +132,14 @@ admin_token(struct cctx *x, struct xtok *tok, struct mp_errmsg *e)
         mp_errf(e, rc, "out of memory");
         goto out;
     }
-    if ((rc = upstream_global_init()) != MP_OK || (rc = fetcher_init(&f, x->conf, m, e)) != MP_OK ||
-        (x->o.profile != NULL && (rc = xreq_set(&q, "profile", x->o.profile, e)) != MP_OK) ||
-        (rc = xreq_set(&q, "scope",
+    if ((rc = https_global_init()) != MP_OK || (rc = pipeline_init(&f, x->conf, m, e)) != MP_OK ||
+        (x->o.profile != NULL && (rc = token_req_set(&q, "profile", x->o.profile, e)) != MP_OK) ||
+        (rc = token_req_set(&q, "scope",
              x->write ? "idporten:dcr.read idporten:dcr.write" : "idporten:dcr.read", e)) !=
             MP_OK ||
-        (rc = xreq_finish(&q, e)) != MP_OK)
+        (rc = token_req_finish(&q, e)) != MP_OK)
         goto out;
-    if ((rc = fetch_maskinporten(&f, &q, tok, &xe)) != MP_OK)
+    if ((rc = pipeline_maskinporten(&f, &q, tok, &xe)) != MP_OK)
         mp_errf(e, rc, "admin token for profile %s: %s: %s%s%s",
             x->o.profile != NULL ? x->o.profile : "default", xe.error, xe.description,
             xe.code[0] ? " " : "", xe.code);
@@ -708,7 +708,7 @@ conf_cb(void *arg, const char *section, const char *name, const char *key, const
         return mp_errf(e, MP_ERR_PARSE, "mp-exchange takes no [%.32s] sections", section);
     if (strcmp(key, "env") == 0)
         snprintf(x->env, sizeof(x->env), "%s", value);
-    return xconf_set(x->conf, key, value, e);
+    return exchange_conf_set(x->conf, key, value, e);
 }
 
 /* Defaults (env test), then the config file, then the flags on top. */
@@ -719,16 +719,18 @@ configure(struct cctx *x, struct mp_errmsg *e)
     enum mp_err rc;
 
     snprintf(x->env, sizeof(x->env), "test");
-    if ((x->conf = xconf_new()) == NULL)
+    if ((x->conf = exchange_conf_new()) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-    if ((rc = xconf_set(x->conf, "env", "test", e)) != MP_OK ||
+    if ((rc = exchange_conf_set(x->conf, "env", "test", e)) != MP_OK ||
         (o->config != NULL && (rc = mp_conf_parse_file(o->config, conf_cb, x, e)) != MP_OK) ||
         (o->env != NULL && (rc = conf_cb(x, "", "", "env", o->env, e)) != MP_OK) ||
         (o->mp_url != NULL &&
-            (rc = xconf_set(x->conf, "maskinporten_url", o->mp_url, e)) != MP_OK) ||
-        (o->ca_file != NULL && (rc = xconf_set(x->conf, "ca_file", o->ca_file, e)) != MP_OK) ||
-        (o->socket != NULL && (rc = xconf_set(x->conf, "signer_socket", o->socket, e)) != MP_OK) ||
-        (rc = xconf_check(x->conf, 0, e)) != MP_OK)
+            (rc = exchange_conf_set(x->conf, "maskinporten_url", o->mp_url, e)) != MP_OK) ||
+        (o->ca_file != NULL &&
+            (rc = exchange_conf_set(x->conf, "ca_file", o->ca_file, e)) != MP_OK) ||
+        (o->socket != NULL &&
+            (rc = exchange_conf_set(x->conf, "signer_socket", o->socket, e)) != MP_OK) ||
+        (rc = exchange_conf_check(x->conf, 0, e)) != MP_OK)
         return rc;
     return selfservice_url(o->ss_url != NULL ? o->ss_url : x->conf->selfservice_url, x->env,
         x->ss_url, sizeof(x->ss_url), e);
@@ -750,7 +752,7 @@ run(struct cctx *x, const struct ccmd *cmd)
 }
 
 int
-xcmd_client(int argc, char **argv)
+exchange_cmd_client(int argc, char **argv)
 {
     const struct ccmd *cmd;
     struct cctx x;
@@ -775,6 +777,6 @@ xcmd_client(int argc, char **argv)
     else
         rc = run(&x, cmd);
     selfservice_free(x.ss);
-    xconf_free(x.conf);
+    exchange_conf_free(x.conf);
     return rc;
 }

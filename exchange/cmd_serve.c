@@ -9,8 +9,8 @@
 #include "common/sandbox.h"
 #include "exchange/api.h"
 #include "exchange/keywatch.h"
-#include "exchange/upstream.h"
-#include "exchange/xcmds.h"
+#include "exchange/https.h"
+#include "exchange/exchange_cmd.h"
 
 static const char serve_usage[] =
     "usage: mp-exchange serve [--config FILE] [--env test|prod] [--maskinporten-url URL]\n"
@@ -37,7 +37,7 @@ static const char flag_chars[] = "EMACSLU";
 
 /* Config first, then the flags on top, so flags override. */
 static int
-serve_config(int argc, char **argv, struct xconf *c, struct mp_errmsg *e)
+serve_config(int argc, char **argv, struct exchange_conf *c, struct mp_errmsg *e)
 {
     const char *config = NULL, *p;
     int o;
@@ -57,18 +57,18 @@ serve_config(int argc, char **argv, struct xconf *c, struct mp_errmsg *e)
             return 2;
         }
     }
-    if (config != NULL && xconf_load(c, config, e) != MP_OK)
+    if (config != NULL && exchange_conf_load(c, config, e) != MP_OK)
         return 1;
     optind = 0;
     while ((o = getopt_long(argc, argv, ":", serve_opts, NULL)) != -1)
         if ((p = strchr(flag_chars, o)) != NULL && o != 0 &&
-            xconf_set(c, flag_key[p - flag_chars], optarg, e) != MP_OK)
+            exchange_conf_set(c, flag_key[p - flag_chars], optarg, e) != MP_OK)
             return 1;
-    return xconf_check(c, 1, e) == MP_OK ? 0 : 1;
+    return exchange_conf_check(c, 1, e) == MP_OK ? 0 : 1;
 }
 
 static int
-serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
+serve_run(struct exchange *x, const sigset_t *set, struct mp_errmsg *e)
 {
     struct api *a = NULL;
     struct keywatch *kw = NULL;
@@ -76,16 +76,16 @@ serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
 
     if (mp_sandbox_drop_root(x->conf->user, e) != MP_OK)
         return 1;
-    if (upstream_global_init() != MP_OK || (x->metrics = metrics_new()) == NULL ||
-        fetcher_init(&x->fetcher, x->conf, x->metrics, e) != MP_OK ||
-        (x->cache = cache_new(&x->fetcher, x->metrics)) == NULL || api_start(x, &a, e) != MP_OK ||
+    if (https_global_init() != MP_OK || (x->metrics = metrics_new()) == NULL ||
+        pipeline_init(&x->pipeline, x->conf, x->metrics, e) != MP_OK ||
+        (x->cache = cache_new(&x->pipeline, x->metrics)) == NULL || api_start(x, &a, e) != MP_OK ||
         keywatch_start(x, &kw, e) != MP_OK ||
         mp_sandbox_enter((enum mp_sandbox_mode)x->conf->sandbox, e) != MP_OK) {
         if (e->text[0] == '\0')
             mp_errf(e, MP_ERR_NOMEM, "out of memory");
         return 1;
     }
-    mp_info("tokens from %s and %s, grants from %s", x->fetcher.token_url, x->fetcher.altinn_url,
+    mp_info("tokens from %s and %s, grants from %s", x->pipeline.token_url, x->pipeline.altinn_url,
         x->conf->signer_socket);
     while (sigwait(set, &sig) != 0)
         ;
@@ -96,20 +96,20 @@ serve_run(struct exch *x, const sigset_t *set, struct mp_errmsg *e)
 }
 
 int
-xcmd_serve(int argc, char **argv)
+exchange_cmd_serve(int argc, char **argv)
 {
-    struct exch x;
+    struct exchange x;
     struct mp_errmsg e = {{0}};
     sigset_t set;
     int rc;
 
     memset(&x, 0, sizeof(x));
-    if ((x.conf = xconf_new()) == NULL)
+    if ((x.conf = exchange_conf_new()) == NULL)
         return 1;
     if ((rc = serve_config(argc, argv, x.conf, &e)) != 0) {
         if (rc == 1)
             fprintf(stderr, "mp-exchange: error: %s\n", e.text);
-        xconf_free(x.conf);
+        exchange_conf_free(x.conf);
         return rc < 0 ? 0 : rc;
     }
     sigemptyset(&set);
@@ -120,6 +120,6 @@ xcmd_serve(int argc, char **argv)
         fprintf(stderr, "mp-exchange: error: %s\n", e.text);
     cache_free(x.cache);
     metrics_free(x.metrics);
-    xconf_free(x.conf);
+    exchange_conf_free(x.conf);
     return rc;
 }

@@ -9,8 +9,8 @@
 
 #include "common/buf.h"
 #include "common/json.h"
-#include "exchange/upstream.h"
-#include "exchange/xcmds.h"
+#include "exchange/https.h"
+#include "exchange/exchange_cmd.h"
 
 static const char token_usage[] =
     "usage: mp-exchange token [--url URL | --socket PATH] --scope \"A B\" [--altinn] [--json]\n"
@@ -63,7 +63,7 @@ token_parse(int argc, char **argv, struct tflags *f)
     while ((o = getopt_long(argc, argv, ":", token_opts, NULL)) != -1) {
         if ((name = param_name(o)) != NULL) {
             if (mp_buf_putf(f->query, "%s%s=", mp_buf_len(f->query) ? "&" : "", name) != MP_OK ||
-                up_form_escape(optarg, f->query) != MP_OK)
+                https_form_escape(optarg, f->query) != MP_OK)
                 return 2;
         } else if (o == 'u')
             f->url = optarg;
@@ -117,7 +117,7 @@ token_print(long status, const struct mp_buf *body, int json)
 }
 
 int
-xcmd_token(int argc, char **argv)
+exchange_cmd_token(int argc, char **argv)
 {
     struct tflags f;
     struct mp_buf *url = mp_buf_new(8192), *body = mp_buf_new(64 * 1024);

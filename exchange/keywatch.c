@@ -12,7 +12,7 @@
 #define WATCH_MAX 16
 
 struct keywatch {
-    struct exch *x;
+    struct exchange *x;
     char url[2048];
     pthread_t thread;
     pthread_mutex_t mu;
@@ -55,7 +55,7 @@ round_once(struct keywatch *w)
     struct metrics_key due[WATCH_MAX];
     struct selfservice *ss = NULL;
     struct mp_errmsg e = {{0}};
-    struct xreq q;
+    struct token_req q;
     struct xerr xe;
     struct xtok t;
     size_t n, i;
@@ -67,8 +67,9 @@ round_once(struct keywatch *w)
     memset(&q, 0, sizeof(q));
     memset(&xe, 0, sizeof(xe));
     memset(&t, 0, sizeof(t));
-    if (xreq_set(&q, "profile", w->x->conf->key_watch_profile, &e) != MP_OK ||
-        xreq_set(&q, "scope", "idporten:dcr.read", &e) != MP_OK || xreq_finish(&q, &e) != MP_OK) {
+    if (token_req_set(&q, "profile", w->x->conf->key_watch_profile, &e) != MP_OK ||
+        token_req_set(&q, "scope", "idporten:dcr.read", &e) != MP_OK ||
+        token_req_finish(&q, &e) != MP_OK) {
         mp_warn("key watch: %s", e.text);
         return;
     }
@@ -107,9 +108,9 @@ watch_thread(void *arg)
 }
 
 enum mp_err
-keywatch_start(struct exch *x, struct keywatch **out, struct mp_errmsg *e)
+keywatch_start(struct exchange *x, struct keywatch **out, struct mp_errmsg *e)
 {
-    const struct xconf *c = x->conf;
+    const struct exchange_conf *c = x->conf;
     struct keywatch *w;
     enum mp_err r;
 

@@ -7,12 +7,12 @@
 #define MP_KEYWATCH_H
 
 #include "common/err.h"
-#include "exchange/exch.h"
+#include "exchange/exchange.h"
 
 struct keywatch;
 
 /* *out NULL (and MP_OK) when key_watch_profile is not set. */
-enum mp_err keywatch_start(struct exch *x, struct keywatch **out, struct mp_errmsg *e);
+enum mp_err keywatch_start(struct exchange *x, struct keywatch **out, struct mp_errmsg *e);
 /* Stops and joins the thread (after its current call, bounded by the upstream timeouts). */
 void keywatch_stop(struct keywatch *k);
 

@@ -8,7 +8,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
-#include "exchange/xcmds.h"
+#include "exchange/exchange_cmd.h"
 
 static const char usage[] =
     "usage: mp-exchange COMMAND [OPTIONS]\n"
@@ -33,11 +33,11 @@ main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "serve") == 0)
-        return xcmd_serve(argc - 1, argv + 1);
+        return exchange_cmd_serve(argc - 1, argv + 1);
     if (strcmp(argv[1], "token") == 0)
-        return xcmd_token(argc - 1, argv + 1);
+        return exchange_cmd_token(argc - 1, argv + 1);
     if (strcmp(argv[1], "client") == 0)
-        return xcmd_client(argc - 1, argv + 1);
+        return exchange_cmd_client(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("mp-exchange %s\n", MP_VERSION);
         return 0;

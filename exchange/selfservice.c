@@ -7,13 +7,13 @@
 
 #include "common/buf.h"
 #include "common/json.h"
-#include "exchange/upstream.h"
+#include "exchange/https.h"
 
 #define SS_URL_MAX 4096
 #define SS_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 struct selfservice {
-    const struct xconf *conf;
+    const struct exchange_conf *conf;
     char *base;
     char *token;
 };
@@ -32,7 +32,7 @@ selfservice_id_ok(const char *s)
 }
 
 enum mp_err
-selfservice_new(const struct xconf *c, const char *base_url, const char *token,
+selfservice_new(const struct exchange_conf *c, const char *base_url, const char *token,
     struct selfservice **out, struct mp_errmsg *e)
 {
     struct selfservice *s = calloc(1, sizeof(*s));
@@ -75,7 +75,7 @@ printable(const char *in, char *out, size_t outlen)
 
 /* A non-2xx answer: the status and whatever error the API named. */
 static enum mp_err
-refusal(const char *what, const struct up_resp *r, struct mp_errmsg *e)
+refusal(const char *what, const struct https_resp *r, struct mp_errmsg *e)
 {
     json_t *j = mp_json_loadb(mp_buf_str(r->body), mp_buf_len(r->body), 0, NULL);
     const char *err = json_string_value(json_object_get(j, "error"));
@@ -96,7 +96,7 @@ ss_call(struct selfservice *s, const char *method, const char *path, const json_
 {
     char url[SS_URL_MAX], what[SS_URL_MAX + 16];
     char *json = NULL;
-    struct up_resp r;
+    struct https_resp r;
     json_error_t je;
     enum mp_err rc;
 
@@ -106,8 +106,8 @@ ss_call(struct selfservice *s, const char *method, const char *path, const json_
     snprintf(what, sizeof(what), "%s %s", method, url);
     if (body != NULL && (json = mp_json_dumps(body, JSON_COMPACT)) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-    if ((rc = up_call_json(s->conf, method, url, s->token, json, &r, e)) != MP_OK) {
-        if (r.fail == UP_TLS)
+    if ((rc = https_call_json(s->conf, method, url, s->token, json, &r, e)) != MP_OK) {
+        if (r.fail == HTTPS_TLS)
             mp_err_prefix(e, "TLS (check --ca-file and the URL)");
         goto out;
     }
@@ -122,7 +122,7 @@ ss_call(struct selfservice *s, const char *method, const char *path, const json_
             r.status, je.text);
 out:
     free(json);
-    up_resp_clear(&r);
+    https_resp_clear(&r);
     return rc;
 }
 
@@ -286,7 +286,7 @@ selfservice_url(const char *flag, const char *env, char *out, size_t outlen, str
     if (n >= 8 && strncmp(base + n - 8, "/clients", 8) == 0)
         n -= 8;
     if (!(strncmp(base, "https://", 8) == 0 && n > 8) &&
-        !(strncmp(base, "http://", 7) == 0 && xconf_url_loopback(base)))
+        !(strncmp(base, "http://", 7) == 0 && exchange_conf_url_loopback(base)))
         return mp_errf(e, MP_ERR_INVALID,
             "--selfservice-url %.200s: only https:// (or http:// to loopback)", base);
     if (n + sizeof("/clients") > outlen || n + 200 > SS_URL_MAX)

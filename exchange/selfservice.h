@@ -1,6 +1,6 @@
 /* The Digdir self-service API (PROTOCOL.md §6): Maskinporten clients and their key sets, called
  * with an admin Maskinporten token that holds idporten:dcr.* scopes. TLS verification is always
- * on (xconf ca_file for a private CA); answers are capped at 1 MiB and parsed with mp_json_loadb.
+ * on (exchange_conf ca_file for a private CA); answers are capped at 1 MiB and parsed with mp_json_loadb.
  * A refusal becomes one line naming the HTTP status and the API's error and error_description;
  * the token never appears in a message. */
 #ifndef MP_SELFSERVICE_H
@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
-#include "exchange/xconf.h"
+#include "exchange/exchange_conf.h"
 
 /* The API allows this many keys per client. */
 #define SS_MAX_KEYS 5
@@ -18,7 +18,7 @@ struct selfservice;
 
 /* base_url is the clients collection, e.g. https://api.test.samarbeid.digdir.no/clients. The
  * token is copied (and wiped by selfservice_free). */
-enum mp_err selfservice_new(const struct xconf *c, const char *base_url, const char *token,
+enum mp_err selfservice_new(const struct exchange_conf *c, const char *base_url, const char *token,
     struct selfservice **out, struct mp_errmsg *e);
 void selfservice_free(struct selfservice *s);
 

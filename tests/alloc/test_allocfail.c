@@ -20,9 +20,9 @@
 
 #include "common/buf.h"
 #include "common/frame.h"
-#include "exchange/mpresp.h"
-#include "signer/claims.h"
-#include "signer/jws.h"
+#include "exchange/answer.h"
+#include "signer/grant/grant_claims.h"
+#include "signer/grant/jws.h"
 #include "tests/unit/testcert.h"
 
 extern void *__libc_malloc(size_t n);
@@ -186,7 +186,7 @@ op_token(char *out, size_t outlen)
     struct mp_errmsg e = {{0}};
     enum mp_err r = MP_ERR_NOMEM;
 
-    if (t != NULL && (r = mpresp_token(body, sizeof(body) - 1, t, &e)) == MP_OK)
+    if (t != NULL && (r = answer_token(body, sizeof(body) - 1, t, &e)) == MP_OK)
         snprintf(out, outlen, "%s|%s|%lld|%s", t->access_token, t->token_type, t->expires_in,
             t->scope);
     free(t);
@@ -200,7 +200,7 @@ op_error(char *out, size_t outlen)
                                "assertion. Client authentication failed. (trace_id: ab12)\","
                                "\"error_uri\":\"https://docs.digdir.no/#MP-122\"}";
     struct mp_error me;
-    enum mp_err r = mpresp_error(body, sizeof(body) - 1, &me);
+    enum mp_err r = answer_error(body, sizeof(body) - 1, &me);
 
     if (r == MP_OK)
         snprintf(out, outlen, "%s|%s|%s|%s", me.error, me.code, me.trace_id, me.description);
@@ -212,9 +212,9 @@ op_altinn(char *out, size_t outlen)
 {
     static const char body[] = "\"eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3NjQwMDE4MDB9.c2ln\"";
     long long exp = 0;
-    enum mp_err r = mpresp_altinn(body, sizeof(body) - 1, out, outlen, NULL);
+    enum mp_err r = answer_altinn(body, sizeof(body) - 1, out, outlen, NULL);
 
-    if (r == MP_OK && (r = mpresp_jwt_exp(out, &exp)) == MP_OK)
+    if (r == MP_OK && (r = answer_jwt_exp(out, &exp)) == MP_OK)
         snprintf(out + strlen(out), outlen - strlen(out), "|%lld", exp);
     return r;
 }

@@ -13,7 +13,7 @@ import json
 import re
 import sys
 
-MAX_KEYS, KEY_MAX = 1000, 200  # signer/audit_report_int.h
+MAX_KEYS, KEY_MAX = 1000, 200  # signer/audit/audit_report_int.h
 OUTCOMES = ("granted", "refused", "error")
 
 

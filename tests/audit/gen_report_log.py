@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes a valid audit log (signer/audit_format.h: hash chain, a checkpoint every 1000 lines
+"""Writes a valid audit log (signer/audit/audit_format.h: hash chain, a checkpoint every 1000 lines
 signed by a throwaway RSA-3072 key) with varied sign events, for `mp-signer audit report`.
 
 Usage: gen_report_log.py LOG PUBKEY.pem [--days D] [--per-day N] [--clients C]

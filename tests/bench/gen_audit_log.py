@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes a valid N-line audit log (signer/audit_format.h) with a checkpoint every 1000 lines,
+"""Writes a valid N-line audit log (signer/audit/audit_format.h) with a checkpoint every 1000 lines,
 signed by a throwaway RSA-3072 key, and that key's public half, for timing
 `mp-signer audit verify`. Usage: gen_audit_log.py N LOG PUBKEY.pem"""
 import hashlib, json, os, sys, base64

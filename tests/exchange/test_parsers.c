@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "exchange/mpresp.h"
-#include "exchange/xconf.h"
-#include "exchange/xreq.h"
+#include "exchange/answer.h"
+#include "exchange/exchange_conf.h"
+#include "exchange/token_req.h"
 
 #define JWT "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3OTU1NzQ0Mzd9.c2ln"
 
@@ -21,7 +21,7 @@ static struct mp_errmsg err;
 static enum mp_err
 token(const char *body)
 {
-    return mpresp_token(body, strlen(body), &tok, &err);
+    return answer_token(body, strlen(body), &tok, &err);
 }
 
 static void
@@ -72,12 +72,12 @@ error_response_fields(void **state)
                     "\"https://maskinporten.no/errors/MP-130\"}";
 
     (void)state;
-    assert_int_equal(mpresp_error(b, strlen(b), &me), MP_OK);
+    assert_int_equal(answer_error(b, strlen(b), &me), MP_OK);
     assert_string_equal(me.error, "invalid_grant");
     assert_string_equal(me.code, "MP-130");
     assert_string_equal(me.trace_id, "2f5c9a1b");
-    assert_int_equal(mpresp_error("<html>", 6, &me), MP_ERR_PARSE);
-    assert_int_equal(mpresp_error("{\"error\":5}", 11, &me), MP_ERR_PARSE);
+    assert_int_equal(answer_error("<html>", 6, &me), MP_ERR_PARSE);
+    assert_int_equal(answer_error("{\"error\":5}", 11, &me), MP_ERR_PARSE);
 }
 
 static void
@@ -86,13 +86,13 @@ altinn_text_and_json_string(void **state)
     char out[256];
 
     (void)state;
-    assert_int_equal(mpresp_altinn(JWT "\r\n", strlen(JWT) + 2, out, sizeof(out), &err), MP_OK);
+    assert_int_equal(answer_altinn(JWT "\r\n", strlen(JWT) + 2, out, sizeof(out), &err), MP_OK);
     assert_string_equal(out, JWT);
-    assert_int_equal(mpresp_altinn("\"" JWT "\"", strlen(JWT) + 2, out, sizeof(out), &err), MP_OK);
+    assert_int_equal(answer_altinn("\"" JWT "\"", strlen(JWT) + 2, out, sizeof(out), &err), MP_OK);
     assert_string_equal(out, JWT);
-    assert_int_equal(mpresp_altinn("{\"x\":1}", 7, out, sizeof(out), &err), MP_ERR_PARSE);
-    assert_int_equal(mpresp_altinn("", 0, out, sizeof(out), &err), MP_ERR_PARSE);
-    assert_int_equal(mpresp_altinn(JWT, strlen(JWT), out, 10, &err), MP_ERR_PARSE);
+    assert_int_equal(answer_altinn("{\"x\":1}", 7, out, sizeof(out), &err), MP_ERR_PARSE);
+    assert_int_equal(answer_altinn("", 0, out, sizeof(out), &err), MP_ERR_PARSE);
+    assert_int_equal(answer_altinn(JWT, strlen(JWT), out, 10, &err), MP_ERR_PARSE);
 }
 
 static void
@@ -101,75 +101,76 @@ jwt_exp(void **state)
     long long exp = 0;
 
     (void)state;
-    assert_int_equal(mpresp_jwt_exp(JWT, &exp), MP_OK);
+    assert_int_equal(answer_jwt_exp(JWT, &exp), MP_OK);
     assert_int_equal(exp, 1795574437LL);
-    assert_int_equal(mpresp_jwt_exp("a.b", &exp), MP_ERR_PARSE);
-    assert_int_equal(mpresp_jwt_exp("e30.e30.x", &exp), MP_ERR_PARSE); /* {} has no exp */
+    assert_int_equal(answer_jwt_exp("a.b", &exp), MP_ERR_PARSE);
+    assert_int_equal(answer_jwt_exp("e30.e30.x", &exp), MP_ERR_PARSE); /* {} has no exp */
 }
 
 static void
 request_normalised_to_one_cache_key(void **state)
 {
-    struct xreq a, b;
+    struct token_req a, b;
     char ka[2600], kb[2600];
 
     (void)state;
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
-    assert_int_equal(xreq_set(&a, "scope", "b:y a:x b:y", &err), MP_OK);
-    assert_int_equal(xreq_set(&a, "resource", "https://r2/", &err), MP_OK);
-    assert_int_equal(xreq_set(&a, "resource", "https://r1/", &err), MP_OK);
-    assert_int_equal(xreq_set(&b, "scope", "a:x b:y", &err), MP_OK);
-    assert_int_equal(xreq_set(&b, "resource", "https://r1/", &err), MP_OK);
-    assert_int_equal(xreq_set(&b, "resource", "https://r2/", &err), MP_OK);
-    assert_int_equal(xreq_finish(&a, &err), MP_OK);
-    assert_int_equal(xreq_finish(&b, &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "scope", "b:y a:x b:y", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "resource", "https://r2/", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "resource", "https://r1/", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "scope", "a:x b:y", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "resource", "https://r1/", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "resource", "https://r2/", &err), MP_OK);
+    assert_int_equal(token_req_finish(&a, &err), MP_OK);
+    assert_int_equal(token_req_finish(&b, &err), MP_OK);
     assert_string_equal(a.scope, "a:x b:y");
-    assert_int_equal(xreq_key(&a, ka, sizeof(ka)), MP_OK);
-    assert_int_equal(xreq_key(&b, kb, sizeof(kb)), MP_OK);
+    assert_int_equal(token_req_key(&a, ka, sizeof(ka)), MP_OK);
+    assert_int_equal(token_req_key(&b, kb, sizeof(kb)), MP_OK);
     assert_string_equal(ka, kb);
     b.consumer_org[0] = '9';
-    assert_int_equal(xreq_key(&b, kb, sizeof(kb)), MP_OK);
+    assert_int_equal(token_req_key(&b, kb, sizeof(kb)), MP_OK);
     assert_string_not_equal(ka, kb);
 }
 
 static void
 request_refusals(void **state)
 {
-    struct xreq q;
+    struct token_req q;
 
     (void)state;
     memset(&q, 0, sizeof(q));
-    assert_int_equal(xreq_set(&q, "consumer_org", "123456789", &err), MP_ERR_INVALID);
-    assert_int_equal(xreq_set(&q, "systemuser_org", "99182582", &err), MP_ERR_INVALID);
-    assert_int_equal(xreq_set(&q, "resource", "no-scheme", &err), MP_ERR_INVALID);
-    assert_int_equal(xreq_set(&q, "bogus", "1", &err), MP_ERR_INVALID);
+    assert_int_equal(token_req_set(&q, "consumer_org", "123456789", &err), MP_ERR_INVALID);
+    assert_int_equal(token_req_set(&q, "systemuser_org", "99182582", &err), MP_ERR_INVALID);
+    assert_int_equal(token_req_set(&q, "resource", "no-scheme", &err), MP_ERR_INVALID);
+    assert_int_equal(token_req_set(&q, "bogus", "1", &err), MP_ERR_INVALID);
     assert_non_null(strstr(err.text, "bogus"));
-    assert_int_equal(xreq_finish(&q, &err), MP_ERR_INVALID); /* no scope */
-    assert_int_equal(xreq_set(&q, "scope", "a\"b", &err), MP_OK);
-    assert_int_equal(xreq_finish(&q, &err), MP_ERR_INVALID);
+    assert_int_equal(token_req_finish(&q, &err), MP_ERR_INVALID); /* no scope */
+    assert_int_equal(token_req_set(&q, "scope", "a\"b", &err), MP_OK);
+    assert_int_equal(token_req_finish(&q, &err), MP_ERR_INVALID);
 }
 
 static void
 upstream_urls_https_or_loopback(void **state)
 {
-    struct xconf *c = xconf_new();
+    struct exchange_conf *c = exchange_conf_new();
 
     (void)state;
-    assert_true(xconf_url_loopback("http://127.0.0.1:8080/"));
-    assert_true(xconf_url_loopback("http://localhost:9/x"));
-    assert_true(xconf_url_loopback("http://[::1]:9/"));
-    assert_false(xconf_url_loopback("http://127.0.0.1.evil.example/"));
-    assert_false(xconf_url_loopback("http://localhost.evil.example/"));
-    assert_false(xconf_url_loopback("http://10.0.0.1/"));
-    assert_int_equal(xconf_set(c, "env", "test", &err), MP_OK);
-    assert_int_equal(xconf_set(c, "signer_socket", "/run/s", &err), MP_OK);
-    assert_int_equal(xconf_check(c, 0, &err), MP_OK);
-    assert_int_equal(xconf_set(c, "maskinporten_url", "http://maskinporten.no/", &err), MP_OK);
-    assert_int_equal(xconf_check(c, 0, &err), MP_ERR_INVALID);
-    assert_int_equal(xconf_check(c, 1, &err), MP_ERR_INVALID);
-    assert_int_equal(xconf_set(c, "retries", "9", &err), MP_ERR_INVALID);
-    xconf_free(c);
+    assert_true(exchange_conf_url_loopback("http://127.0.0.1:8080/"));
+    assert_true(exchange_conf_url_loopback("http://localhost:9/x"));
+    assert_true(exchange_conf_url_loopback("http://[::1]:9/"));
+    assert_false(exchange_conf_url_loopback("http://127.0.0.1.evil.example/"));
+    assert_false(exchange_conf_url_loopback("http://localhost.evil.example/"));
+    assert_false(exchange_conf_url_loopback("http://10.0.0.1/"));
+    assert_int_equal(exchange_conf_set(c, "env", "test", &err), MP_OK);
+    assert_int_equal(exchange_conf_set(c, "signer_socket", "/run/s", &err), MP_OK);
+    assert_int_equal(exchange_conf_check(c, 0, &err), MP_OK);
+    assert_int_equal(exchange_conf_set(c, "maskinporten_url", "http://maskinporten.no/", &err),
+        MP_OK);
+    assert_int_equal(exchange_conf_check(c, 0, &err), MP_ERR_INVALID);
+    assert_int_equal(exchange_conf_check(c, 1, &err), MP_ERR_INVALID);
+    assert_int_equal(exchange_conf_set(c, "retries", "9", &err), MP_ERR_INVALID);
+    exchange_conf_free(c);
 }
 
 int

@@ -11,8 +11,8 @@
 #include "common/b64.h"
 #include "common/orgno.h"
 #include "common/uuid.h"
-#include "signer/cert.h"
-#include "signer/policy.h"
+#include "signer/grant/cert.h"
+#include "signer/daemon/policy.h"
 #include "tests/fakes/fake.h"
 
 /* What a valid grant established, for the token to issue. */

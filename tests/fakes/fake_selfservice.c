@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "common/uuid.h"
-#include "signer/policy.h"
+#include "signer/daemon/policy.h"
 #include "tests/fakes/fake.h"
 
 #define SS_MAX_KEYS 5

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "exchange/mpresp.h"
+#include "exchange/answer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -13,7 +13,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mp_errmsg e;
     long long exp;
 
-    if (mpresp_altinn((const char *)data, size, out, sizeof(out), &e) == MP_OK)
-        mpresp_jwt_exp(out, &exp);
+    if (answer_altinn((const char *)data, size, out, sizeof(out), &e) == MP_OK)
+        answer_jwt_exp(out, &exp);
     return 0;
 }

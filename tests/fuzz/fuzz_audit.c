@@ -1,7 +1,7 @@
 /* The audit-log verifier: whatever an attacker with write access to the log puts there. */
 #include <stdint.h>
 
-#include "signer/audit_verify.h"
+#include "signer/audit/audit_verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

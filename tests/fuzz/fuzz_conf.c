@@ -3,23 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "signer/sconf.h"
+#include "signer/signer_conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct sconf *c = sconf_new();
+    struct signer_conf *c = signer_conf_new();
     struct mp_errmsg e;
     char *text = malloc(size + 1);
 
     if (c != NULL && text != NULL) {
         memcpy(text, data, size);
         text[size] = '\0';
-        sconf_load_text(c, text, "fuzz", &e);
+        signer_conf_load_text(c, text, "fuzz", &e);
     }
     free(text);
-    sconf_free(c);
+    signer_conf_free(c);
     return 0;
 }

@@ -3,14 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exchange/xreq.h"
+#include "exchange/token_req.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct xreq q;
+    struct token_req q;
     struct mp_errmsg e;
     char *text = malloc(size + 1), *pair, *save = NULL, *eq, key[4096];
 
@@ -23,10 +23,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((eq = strchr(pair, '=')) == NULL)
             continue;
         *eq = '\0';
-        xreq_set(&q, pair, eq + 1, &e);
+        token_req_set(&q, pair, eq + 1, &e);
     }
-    if (xreq_finish(&q, &e) == MP_OK)
-        xreq_key(&q, key, sizeof(key));
+    if (token_req_finish(&q, &e) == MP_OK)
+        token_req_key(&q, key, sizeof(key));
     free(text);
     return 0;
 }

@@ -2,7 +2,7 @@
  * a trusted certificate) sends back. */
 #include <stdint.h>
 
-#include "exchange/mpresp.h"
+#include "exchange/answer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -13,7 +13,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mp_error me;
     struct mp_errmsg e;
 
-    mpresp_token((const char *)data, size, &t, &e);
-    mpresp_error((const char *)data, size, &me);
+    answer_token((const char *)data, size, &t, &e);
+    answer_error((const char *)data, size, &me);
     return 0;
 }

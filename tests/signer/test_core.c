@@ -17,9 +17,9 @@
 #include "common/b64.h"
 #include "common/orgno.h"
 #include "common/secret.h"
-#include "signer/claims.h"
-#include "signer/jws.h"
-#include "signer/sconf.h"
+#include "signer/grant/grant_claims.h"
+#include "signer/grant/jws.h"
+#include "signer/signer_conf.h"
 
 static struct mp_errmsg err;
 
@@ -200,12 +200,12 @@ jws_alg_names(void **state)
 static void
 config_parsing(void **state)
 {
-    struct sconf *c = sconf_new();
-    struct sconf_profile *p;
+    struct signer_conf *c = signer_conf_new();
+    struct signer_conf_profile *p;
     enum mp_err r;
 
     (void)state;
-    r = sconf_load_text(c,
+    r = signer_conf_load_text(c,
         "# comment\nmodule = /m.so\npin_file = /p\nsocket_mode = 0600\n"
         "[profile a]\nkey = pkcs11:object=k\nenv = prod\nalg = RS512\n"
         "lifetime = 30\nallow_uids = 0 root\n[profile b]\naud = https://x/\n",
@@ -216,21 +216,22 @@ config_parsing(void **state)
     assert_string_equal(c->module, "/m.so");
     assert_int_equal(c->socket_mode, 0600);
     assert_int_equal(c->nprofiles, 2);
-    p = sconf_profile(c, "a");
+    p = signer_conf_profile(c, "a");
     assert_string_equal(p->aud, "https://maskinporten.no/");
     assert_int_equal(p->alg, JWS_RS512);
     assert_int_equal(p->lifetime, 30);
     assert_int_equal(p->nuids, 2);
-    assert_int_equal(sconf_load_text(c, "\n\nbogus = 1\n", "t.conf", &err), MP_ERR_PARSE);
+    assert_int_equal(signer_conf_load_text(c, "\n\nbogus = 1\n", "t.conf", &err), MP_ERR_PARSE);
     assert_non_null(strstr(err.text, "t.conf:3: unknown setting"));
-    assert_int_equal(sconf_load_text(c, "[profile a]\nlifetime = 200\n", "t.conf", &err),
+    assert_int_equal(signer_conf_load_text(c, "[profile a]\nlifetime = 200\n", "t.conf", &err),
         MP_ERR_INVALID);
     assert_non_null(strstr(err.text, "t.conf:2:"));
-    assert_int_equal(sconf_load_text(c, "[frob x]\nkey = 1\n", "t.conf", &err), MP_ERR_PARSE);
-    assert_int_equal(sconf_load_text(c, "socket_mode = 660\n", "t.conf", &err), MP_ERR_INVALID);
-    assert_int_equal(sconf_load_text(c, "[profile a]\nenv = staging\n", "t.conf", &err),
+    assert_int_equal(signer_conf_load_text(c, "[frob x]\nkey = 1\n", "t.conf", &err), MP_ERR_PARSE);
+    assert_int_equal(signer_conf_load_text(c, "socket_mode = 660\n", "t.conf", &err),
         MP_ERR_INVALID);
-    sconf_free(c);
+    assert_int_equal(signer_conf_load_text(c, "[profile a]\nenv = staging\n", "t.conf", &err),
+        MP_ERR_INVALID);
+    signer_conf_free(c);
 }
 
 static void

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "signer/audit.h"
+#include "signer/audit/audit_writer.h"
 
 struct fixture {
     char dir[64];

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "signer/cert.h"
+#include "signer/grant/cert.h"
 #include "testcert.h"
 
 #define T0 ((time_t)1700000000)

@@ -12,7 +12,7 @@
 #include <openssl/param_build.h>
 
 #include "common/b64.h"
-#include "signer/jwk.h"
+#include "signer/grant/jwk.h"
 
 /* RFC 7638 §3.1. */
 static const char rfc_n[] =

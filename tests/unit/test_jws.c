@@ -12,8 +12,8 @@
 #include <openssl/err.h>
 
 #include "common/b64.h"
-#include "signer/claims.h"
-#include "signer/jws.h"
+#include "signer/grant/grant_claims.h"
+#include "signer/grant/jws.h"
 #include "testcert.h"
 
 static EVP_PKEY *key, *other_key;

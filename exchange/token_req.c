@@ -1,0 +1,124 @@
+#include "exchange/token_req.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/orgno.h"
+
+static int
+printable(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '"' || *s == '\\')
+            return 0;
+    return 1;
+}
+
+static enum mp_err
+copy(char *dst, size_t size, const char *v, const char *what, struct mp_errmsg *e)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n >= size)
+        return mp_errf(e, MP_ERR_INVALID, "%s must be 1..%zu characters", what, size - 1);
+    memcpy(dst, v, n + 1);
+    return MP_OK;
+}
+
+enum mp_err
+token_req_set(struct token_req *q, const char *key, const char *v, struct mp_errmsg *e)
+{
+    if (strcmp(key, "scope") == 0)
+        return copy(q->scope, sizeof(q->scope), v, "scope", e);
+    if (strcmp(key, "profile") == 0)
+        return copy(q->profile, sizeof(q->profile), v, "profile", e);
+    if (strcmp(key, "resource") == 0) {
+        if (q->nresources >= TOKEN_REQ_MAX_RESOURCES)
+            return mp_errf(e, MP_ERR_INVALID, "at most %d resource parameters",
+                TOKEN_REQ_MAX_RESOURCES);
+        if (!printable(v) || strchr(v, ':') == NULL)
+            return mp_errf(e, MP_ERR_INVALID, "resource must be an absolute URI");
+        return copy(q->resources[q->nresources++], sizeof(q->resources[0]), v, "resource", e);
+    }
+    if (strcmp(key, "consumer_org") == 0 || strcmp(key, "systemuser_org") == 0) {
+        if (!mp_orgno_valid(v))
+            return mp_errf(e, MP_ERR_INVALID,
+                "%s must be a 9-digit organisation number with a valid check digit", key);
+        return copy(key[0] == 'c' ? q->consumer_org : q->su_org, 16, v, key, e);
+    }
+    if (strcmp(key, "systemuser_ref") == 0) {
+        if (!printable(v))
+            return mp_errf(e, MP_ERR_INVALID, "systemuser_ref must be printable ASCII");
+        return copy(q->su_ref, sizeof(q->su_ref), v, key, e);
+    }
+    return mp_errf(e, MP_ERR_INVALID, "unknown parameter \"%.32s\"", key);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_res(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* RFC 6749 scope tokens, sorted and deduplicated so equal sets share a cache entry. */
+static enum mp_err
+scope_normalise(char *scope, struct mp_errmsg *e)
+{
+    char copy_[1024], *tok[64], *save = NULL, *t;
+    size_t n = 0, i, len = 0;
+    const char *p;
+
+    memcpy(copy_, scope, strlen(scope) + 1);
+    for (t = strtok_r(copy_, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+        for (p = t; *p != '\0'; p++)
+            if ((unsigned char)*p < 0x21 || *p == '"' || *p == '\\' || (unsigned char)*p > 0x7e)
+                return mp_errf(e, MP_ERR_INVALID, "scope contains a character not allowed");
+        if (n == 64)
+            return mp_errf(e, MP_ERR_INVALID, "too many scopes");
+        tok[n++] = t;
+    }
+    if (n == 0)
+        return mp_errf(e, MP_ERR_INVALID, "scope is empty");
+    qsort(tok, n, sizeof(tok[0]), cmp_str);
+    scope[0] = '\0';
+    for (i = 0; i < n; i++) {
+        if (i > 0 && strcmp(tok[i], tok[i - 1]) == 0)
+            continue;
+        len += (size_t)snprintf(scope + len, 1024 - len, "%s%s", len ? " " : "", tok[i]);
+    }
+    return MP_OK;
+}
+
+enum mp_err
+token_req_finish(struct token_req *q, struct mp_errmsg *e)
+{
+    enum mp_err r;
+
+    if (q->scope[0] == '\0')
+        return mp_errf(e, MP_ERR_INVALID, "scope is required");
+    if ((r = scope_normalise(q->scope, e)) != MP_OK)
+        return r;
+    if (q->su_ref[0] != '\0' && q->su_org[0] == '\0')
+        return mp_errf(e, MP_ERR_INVALID, "systemuser_ref needs systemuser_org");
+    qsort(q->resources, q->nresources, sizeof(q->resources[0]), cmp_res);
+    return MP_OK;
+}
+
+enum mp_err
+token_req_key(const struct token_req *q, char *out, size_t outlen)
+{
+    size_t n, i;
+
+    n = (size_t)snprintf(out, outlen, "%s\x1f%s\x1f%s\x1f%s\x1f%s", q->profile, q->scope,
+        q->consumer_org, q->su_org, q->su_ref);
+    for (i = 0; i < q->nresources && n < outlen; i++)
+        n += (size_t)snprintf(out + n, outlen - n, "\x1f%s", q->resources[i]);
+    return n < outlen ? MP_OK : MP_ERR_TOOBIG;
+}

@@ -1,0 +1,29 @@
+/* What a local caller asks mp-exchange for, and the cache key it maps to. */
+#ifndef MP_TOKEN_REQ_H
+#define MP_TOKEN_REQ_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define TOKEN_REQ_MAX_RESOURCES 8
+
+struct token_req {
+    char profile[64];
+    char scope[1024]; /* normalised: sorted, single spaces, no duplicates */
+    char resources[TOKEN_REQ_MAX_RESOURCES][512];
+    size_t nresources; /* sorted */
+    char consumer_org[16];
+    char su_org[16];
+    char su_ref[129];
+};
+
+/* Sets one query parameter; MP_ERR_INVALID names the bad parameter. */
+enum mp_err token_req_set(struct token_req *q, const char *key, const char *value,
+    struct mp_errmsg *e);
+/* Normalises and checks the whole request (scope present, orgs valid). */
+enum mp_err token_req_finish(struct token_req *q, struct mp_errmsg *e);
+/* The cache key: every field, separated by 0x1f. */
+enum mp_err token_req_key(const struct token_req *q, char *out, size_t outlen);
+
+#endif

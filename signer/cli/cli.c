@@ -1,0 +1,115 @@
+#include "signer/cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_)
+{
+    const char *arg = optind_ > 0 ? argv[optind_ - 1] : "?";
+
+    if (strncmp(arg, "--pin", 5) == 0 && strncmp(arg, "--pin-file", 10) != 0)
+        fprintf(stderr,
+            "mp-signer %s: PINs are never taken on the command line; use "
+            "--pin-file FILE (mode 0600)\n",
+            cmd);
+    else if (opt == ':')
+        fprintf(stderr, "mp-signer %s: option %s needs a value\n", cmd, arg);
+    else if (optopt_ != 0)
+        fprintf(stderr, "mp-signer %s: unknown option -%c (see mp-signer %s --help)\n", cmd,
+            optopt_, cmd);
+    else
+        fprintf(stderr, "mp-signer %s: unknown option %s (see mp-signer %s --help)\n", cmd, arg,
+            cmd);
+    return CLI_USAGE;
+}
+
+static int
+pin_like(const char *a)
+{
+    size_t n = strcspn(a, "=");
+
+    if (strncmp(a, "--so-pin-file", n) == 0 && n >= 5 && strncmp(a, "--so", 4) == 0)
+        return n != 13; /* only the full --so-pin-file */
+    return n >= 4 && strncmp(a, "--pin-file", n) == 0 && n != 10;
+}
+
+int
+cli_refuse_pin_args(const char *cmd, int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (pin_like(argv[i])) {
+            fprintf(stderr,
+                "mp-signer %s: PINs are never taken on the command line; use "
+                "--pin-file FILE (mode 0600)\n",
+                cmd);
+            return CLI_USAGE;
+        }
+    return CLI_OK;
+}
+
+int
+cli_fail(const struct mp_errmsg *e)
+{
+    fprintf(stderr, "mp-signer: error: %s\n", e->text);
+    return CLI_FAIL;
+}
+
+enum mp_err
+cli_config(const char *path, const char *profile, struct signer_conf **conf,
+    struct signer_conf_profile **prof, struct mp_errmsg *e)
+{
+    struct signer_conf *c;
+    struct signer_conf_profile *p;
+    enum mp_err r;
+
+    if ((c = signer_conf_new()) == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    if (path != NULL && (r = signer_conf_load(c, path, e)) != MP_OK) {
+        signer_conf_free(c);
+        return r;
+    }
+    p = signer_conf_profile(c, profile != NULL ? profile : "default");
+    if (p == NULL && (path == NULL || profile == NULL) && c->nprofiles == 0)
+        p = signer_conf_profile_add(c, "default");
+    if (p == NULL) {
+        mp_errf(e, MP_ERR_INVALID, "config %s has no [profile %s]", path ? path : "(none)",
+            profile ? profile : "default");
+        signer_conf_free(c);
+        return MP_ERR_INVALID;
+    }
+    *conf = c;
+    *prof = p;
+    return MP_OK;
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+enum mp_err
+cli_hex(const char *s, unsigned char *out, size_t max, size_t *len)
+{
+    size_t n = strlen(s), i;
+    int hi, lo;
+
+    if (n == 0 || n % 2 != 0 || n / 2 > max)
+        return MP_ERR_INVALID;
+    for (i = 0; i < n / 2; i++) {
+        if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
+            return MP_ERR_INVALID;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *len = n / 2;
+    return MP_OK;
+}

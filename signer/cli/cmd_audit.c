@@ -1,0 +1,355 @@
+/* mp-signer audit: offline checks of the signing log for auditors. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "common/json.h"
+#include "signer/audit/audit_format.h"
+#include "signer/audit/audit_report.h"
+#include "signer/audit/audit_verify.h"
+#include "signer/cli/cli.h"
+#include "signer/cli/cmds.h"
+#include "signer/daemon/policy.h"
+
+static const char audit_usage[] =
+    "usage: mp-signer audit verify FILE [--cert PEM] [--anchor SEQ:SHA256]...\n"
+    "       mp-signer audit show FILE [--since T] [--until T] [--client ID] [--scope S]\n"
+    "                               [--outcome granted|refused|error] [--json]\n"
+    "       mp-signer audit report FILE --html OUT.html [--pubkey PEM] [--anchor SEQ:SHA256]...\n"
+    "T is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC). --cert and --pubkey are one option: the audit\n"
+    "key's certificate or PEM public key (scripts/softhsm-init.sh writes audit-pub.pem); without\n"
+    "it the hash chain is checked but checkpoint signatures are not.\n"
+    "--anchor (up to 16): a line the log must hold, taken from outside the file. The signer logs\n"
+    "\"anchor SEQ:SHA256\" to its journal for every checkpoint; with the journal kept off the\n"
+    "host, lines cut off the end of the log or a regenerated chain fail verification.\n"
+    "report runs the checks of verify and writes one self-contained HTML page for auditors\n"
+    "(no scripts, loads nothing): the verdict and checkpoint status at its top, sign requests\n"
+    "per day, per client_id, scope, consumer_org and caller, and every refused or failed\n"
+    "request.\n"
+    "Exit status: 0 the log verified; 1 it did not (report still writes OUT.html, which says\n"
+    "FAILED at its top), or the log could not be read or the page not written (then no page);\n"
+    "2 bad command line.\n";
+
+enum {
+    A_CERT = 256,
+    A_SINCE,
+    A_UNTIL,
+    A_CLIENT,
+    A_SCOPE,
+    A_OUTCOME,
+    A_PUBKEY,
+    A_HTML,
+    A_JSON,
+    A_HELP,
+    A_ANCHOR,
+};
+
+static const struct option audit_opts[] = {
+    {"cert", required_argument, NULL, A_CERT},
+    {"since", required_argument, NULL, A_SINCE},
+    {"until", required_argument, NULL, A_UNTIL},
+    {"client", required_argument, NULL, A_CLIENT},
+    {"scope", required_argument, NULL, A_SCOPE},
+    {"outcome", required_argument, NULL, A_OUTCOME},
+    {"pubkey", required_argument, NULL, A_PUBKEY},
+    {"html", required_argument, NULL, A_HTML},
+    {"json", no_argument, NULL, A_JSON},
+    {"help", no_argument, NULL, A_HELP},
+    {"anchor", required_argument, NULL, A_ANCHOR},
+    {NULL, 0, NULL, 0},
+};
+
+struct audit_flags {
+    const char *file, *cert, *since, *until, *client, *scope, *outcome, *html;
+    int json;
+    struct audit_anchor anchors[AUDIT_MAX_ANCHORS];
+    size_t nanchors;
+};
+
+static int
+anchor_add(struct audit_flags *f, const char *arg)
+{
+    if (f->nanchors == AUDIT_MAX_ANCHORS) {
+        fprintf(stderr, "mp-signer: error: at most %d --anchor values\n", AUDIT_MAX_ANCHORS);
+        return CLI_USAGE;
+    }
+    if (!audit_anchor_parse(arg, &f->anchors[f->nanchors])) {
+        fprintf(stderr,
+            "mp-signer: error: --anchor %.80s is not SEQ:SHA256 (a number, a colon, 64 hex "
+            "digits, as the signer logs it)\n",
+            arg);
+        return CLI_USAGE;
+    }
+    f->nanchors++;
+    return CLI_OK;
+}
+
+static int
+audit_parse(int argc, char **argv, struct audit_flags *f)
+{
+    const char **slot[] = {&f->cert, &f->since, &f->until, &f->client, &f->scope, &f->outcome,
+        &f->cert, &f->html};
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", audit_opts, NULL)) != -1) {
+        if (c >= A_CERT && c <= A_HTML)
+            *slot[c - A_CERT] = optarg;
+        else if (c == A_JSON)
+            f->json = 1;
+        else if (c == A_ANCHOR) {
+            if (anchor_add(f, optarg) != CLI_OK)
+                return CLI_USAGE;
+        } else if (c == A_HELP) {
+            fputs(audit_usage, stdout);
+            return -1;
+        } else
+            return cli_bad_option("audit", c, optopt, argv, optind);
+    }
+    if (optind != argc - 1) {
+        fputs(audit_usage, stderr);
+        return CLI_USAGE;
+    }
+    f->file = argv[optind];
+    return CLI_OK;
+}
+
+/* A certificate or a bare public key, PEM. */
+static EVP_PKEY *
+load_pub(const char *path, struct mp_errmsg *e)
+{
+    FILE *fp = fopen(path, "re");
+    EVP_PKEY *k = NULL;
+    X509 *x;
+
+    if (fp == NULL) {
+        mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+        k = X509_get_pubkey(x);
+        X509_free(x);
+    } else {
+        rewind(fp);
+        k = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
+    }
+    fclose(fp);
+    ERR_clear_error();
+    if (k == NULL)
+        mp_errf(e, MP_ERR_PARSE, "%s holds neither a PEM certificate nor a PEM public key", path);
+    return k;
+}
+
+/* The one-line verdict of verify (and of report, after its page is written). */
+static int
+print_verdict(const struct audit_report *rep, enum mp_err r, int have_key, size_t nanchors)
+{
+    if (r == MP_ERR_CRYPTO) {
+        printf("audit log BAD at line %llu: %s\n", rep->bad_line, rep->reason);
+        return CLI_FAIL;
+    }
+    printf("audit log OK: %llu lines, %llu granted, %llu refused, %llu errors, ", rep->lines,
+        rep->granted, rep->refused, rep->errors);
+    if (!have_key)
+        printf("%llu checkpoints NOT verified (no --cert)", rep->checkpoints);
+    else
+        printf("%llu checkpoints verified", rep->checkpoints_verified);
+    if (rep->checkpoints > 0)
+        printf(" (last covers seq %llu, %llu lines after it)", rep->last_covers,
+            rep->after_checkpoint);
+    else
+        printf(" (no checkpoint yet: %llu lines protected by the chain only)",
+            rep->after_checkpoint);
+    if (nanchors > 0)
+        printf(", %llu of %zu anchors matched", rep->anchors_matched, nanchors);
+    putchar('\n');
+    return CLI_OK;
+}
+
+static int
+audit_verify(const struct audit_flags *f)
+{
+    struct audit_report rep;
+    struct mp_errmsg e = {{0}};
+    struct audit_trust t = {NULL, f->anchors, f->nanchors};
+    enum mp_err r;
+
+    if (f->cert != NULL && (t.pub = load_pub(f->cert, &e)) == NULL)
+        return cli_fail(&e);
+    r = audit_verify_file(f->file, &t, &rep, &e);
+    EVP_PKEY_free(t.pub);
+    if (r != MP_OK && r != MP_ERR_CRYPTO)
+        return cli_fail(&e);
+    return print_verdict(&rep, r, f->cert != NULL, f->nanchors);
+}
+
+/* A log that fails verification still gets its page (saying so at the top) and exit 1. */
+static int
+audit_report_cmd(const struct audit_flags *f)
+{
+    struct audit_report rep;
+    struct mp_errmsg e = {{0}};
+    struct audit_trust t = {NULL, f->anchors, f->nanchors};
+    enum mp_err r;
+
+    if (f->html == NULL) {
+        fputs("mp-signer audit report: --html OUT.html is required\n", stderr);
+        return CLI_USAGE;
+    }
+    if (f->cert != NULL && (t.pub = load_pub(f->cert, &e)) == NULL)
+        return cli_fail(&e);
+    r = audit_report_html(f->file, &t, f->html, &rep, &e);
+    EVP_PKEY_free(t.pub);
+    if (r != MP_OK && r != MP_ERR_CRYPTO)
+        return cli_fail(&e);
+    printf("report written to %s; ", f->html);
+    return print_verdict(&rep, r, f->cert != NULL, f->nanchors);
+}
+
+/* YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS…]: compared as a prefix of the log's ts. */
+static int
+valid_time(const char *t)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t i, n = strlen(t);
+
+    if (n != 10 && n != 16 && n != 19)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
+            return 0;
+    return 1;
+}
+
+static int
+show_match(const struct audit_flags *f, json_t *j)
+{
+    const char *ts = json_string_value(json_object_get(j, "ts"));
+    const char *client = json_string_value(json_object_get(j, "client_id"));
+    const char *outcome = json_string_value(json_object_get(j, "outcome"));
+    const char *scope = json_string_value(json_object_get(json_object_get(j, "claims"), "scope"));
+
+    if (ts == NULL || outcome == NULL)
+        return 0;
+    if (f->since != NULL && strncmp(ts, f->since, strlen(f->since)) < 0)
+        return 0;
+    if (f->until != NULL && strncmp(ts, f->until, strlen(f->until)) > 0)
+        return 0;
+    if (f->client != NULL && (client == NULL || strcmp(client, f->client) != 0))
+        return 0;
+    if (f->outcome != NULL && strcmp(outcome, f->outcome) != 0)
+        return 0;
+    if (f->scope != NULL && !policy_list_has(scope, f->scope, strlen(f->scope)))
+        return 0;
+    return 1;
+}
+
+static const char *
+str_or(json_t *o, const char *key, const char *dflt)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+
+    return v != NULL ? v : dflt;
+}
+
+static void
+show_row(json_t *j)
+{
+    json_t *caller = json_object_get(j, "caller");
+    const char *reason = str_or(j, "reason", NULL);
+    char who[64];
+
+    snprintf(who, sizeof(who), "%lld/%lld",
+        (long long)json_integer_value(json_object_get(caller, "uid")),
+        (long long)json_integer_value(json_object_get(caller, "pid")));
+    printf("%-8lld %-19.19s %-8s %-14s %-24.24s %-12.12s %-36.36s %s%s%s%s\n",
+        (long long)json_integer_value(json_object_get(j, "seq")), str_or(j, "ts", "?"),
+        str_or(j, "outcome", "?"), who, str_or(caller, "exe", "?"), str_or(j, "profile", "?"),
+        str_or(j, "client_id", "-"), str_or(json_object_get(j, "claims"), "scope", "-"),
+        reason ? " (" : "", reason ? reason : "", reason ? ")" : "");
+}
+
+static int
+audit_show(const struct audit_flags *f)
+{
+    FILE *fp;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long long lineno = 0;
+    json_t *j;
+    int rc = CLI_OK;
+
+    if ((f->since != NULL && !valid_time(f->since)) ||
+        (f->until != NULL && !valid_time(f->until))) {
+        fputs("mp-signer: error: --since/--until take YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS\n", stderr);
+        return CLI_USAGE;
+    }
+    if (f->outcome != NULL && strcmp(f->outcome, "granted") != 0 &&
+        strcmp(f->outcome, "refused") != 0 && strcmp(f->outcome, "error") != 0) {
+        fputs("mp-signer: error: --outcome is granted, refused or error\n", stderr);
+        return CLI_USAGE;
+    }
+    if ((fp = fopen(f->file, "re")) == NULL) {
+        fprintf(stderr, "mp-signer: error: %s: %s\n", f->file, strerror(errno));
+        return CLI_FAIL;
+    }
+    if (!f->json)
+        printf("%-8s %-19s %-8s %-14s %-24s %-12s %-36s %s\n", "seq", "time (UTC)", "outcome",
+            "uid/pid", "executable", "profile", "client_id", "scope (reason)");
+    while ((n = getline(&line, &cap, fp)) > 0) {
+        lineno++;
+        if ((size_t)n > AUDIT_MAX_LINE + 1 ||
+            (j = mp_json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+            fprintf(stderr, "mp-signer: error: %s:%llu is not an audit record\n", f->file, lineno);
+            rc = CLI_FAIL;
+            break;
+        }
+        if (json_is_string(json_object_get(j, "event")) &&
+            strcmp(json_string_value(json_object_get(j, "event")), "sign") == 0 &&
+            show_match(f, j)) {
+            if (f->json)
+                fputs(line, stdout);
+            else
+                show_row(j);
+        }
+        json_decref(j);
+    }
+    free(line);
+    fclose(fp);
+    return rc;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+    struct audit_flags f;
+    const char *sub = argc > 1 ? argv[1] : "";
+    int rc;
+
+    memset(&f, 0, sizeof(f));
+    if (strcmp(sub, "verify") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "report") != 0) {
+        fputs(audit_usage, strcmp(sub, "--help") == 0 ? stdout : stderr);
+        return strcmp(sub, "--help") == 0 ? CLI_OK : CLI_USAGE;
+    }
+    if ((rc = audit_parse(argc - 1, argv + 1, &f)) != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    if (f.html != NULL && strcmp(sub, "report") != 0) {
+        fprintf(stderr, "mp-signer audit %s: --html is an option of audit report\n", sub);
+        return CLI_USAGE;
+    }
+    if (f.nanchors > 0 && strcmp(sub, "show") == 0) {
+        fputs("mp-signer audit show: --anchor is an option of audit verify and audit report\n",
+            stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(sub, "report") == 0)
+        return audit_report_cmd(&f);
+    return strcmp(sub, "verify") == 0 ? audit_verify(&f) : audit_show(&f);
+}

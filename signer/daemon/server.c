@@ -1,0 +1,362 @@
+#include "signer/daemon/server_int.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/sandbox.h"
+
+json_t *
+server_event_record(const char *event, const struct signer_conf *c)
+{
+    json_t *names = json_array(), *rec;
+    size_t i;
+
+    if (c == NULL) {
+        json_decref(names);
+        return json_pack("{s:s, s:I}", "event", event, "pid", (json_int_t)getpid());
+    }
+    for (i = 0; names != NULL && i < c->nprofiles; i++)
+        json_array_append_new(names, json_string(c->profiles[i]->name));
+    rec = json_pack("{s:s, s:I, s:s, s:o}", "event", event, "pid", (json_int_t)getpid(), "version",
+        MP_VERSION, "profiles", names != NULL ? names : json_array());
+    return rec;
+}
+
+/* A socket someone still answers on is in use; a dead one is stale and replaced. */
+static enum mp_err
+socket_claim(const char *path, struct sockaddr_un *sun, struct mp_errmsg *e)
+{
+    struct stat st;
+    int fd;
+
+    memset(sun, 0, sizeof(*sun));
+    sun->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun->sun_path))
+        return mp_errf(e, MP_ERR_INVALID, "socket path %s is too long", path);
+    memcpy(sun->sun_path, path, strlen(path) + 1);
+    if (lstat(path, &st) != 0)
+        return MP_OK;
+    if (!S_ISSOCK(st.st_mode))
+        return mp_errf(e, MP_ERR_INVALID, "%s exists and is not a socket", path);
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return mp_errf(e, MP_ERR_IO, "socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)sun, sizeof(*sun)) == 0) {
+        close(fd);
+        return mp_errf(e, MP_ERR_INVALID, "socket %s is already served by another process", path);
+    }
+    close(fd);
+    if (unlink(path) != 0)
+        return mp_errf(e, MP_ERR_IO, "cannot remove stale socket %s: %s", path, strerror(errno));
+    return MP_OK;
+}
+
+static enum mp_err
+socket_listen(struct server *s, struct mp_errmsg *e)
+{
+    const struct signer_conf *c = s->boot;
+    struct sockaddr_un sun;
+    struct group *gr;
+    mode_t old;
+    enum mp_err r;
+
+    if (c->socket == NULL)
+        return mp_errf(e, MP_ERR_INVALID, "socket is not set in the config");
+    if ((r = socket_claim(c->socket, &sun, e)) != MP_OK)
+        return r;
+    if ((s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return mp_errf(e, MP_ERR_IO, "socket: %s", strerror(errno));
+    /* Nobody may connect between bind and chmod. */
+    old = umask(0177);
+    r = bind(s->lfd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? MP_OK : MP_ERR_IO;
+    umask(old);
+    if (r != MP_OK)
+        return mp_errf(e, r, "bind %s: %s", c->socket, strerror(errno));
+    s->bound = 1;
+    if (c->socket_group != NULL) {
+        if ((gr = getgrnam(c->socket_group)) == NULL)
+            return mp_errf(e, MP_ERR_INVALID, "socket_group %s does not exist", c->socket_group);
+        if (chown(c->socket, (uid_t)-1, gr->gr_gid) != 0)
+            return mp_errf(e, MP_ERR_IO, "chown %s: %s", c->socket, strerror(errno));
+    }
+    if (chmod(c->socket, (mode_t)c->socket_mode) != 0 || listen(s->lfd, 64) != 0)
+        return mp_errf(e, MP_ERR_IO, "socket %s: %s", c->socket, strerror(errno));
+    return MP_OK;
+}
+
+static enum mp_err
+peer_identify(int fd, struct peer *who)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    char link[64];
+    ssize_t n;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred))
+        return MP_ERR_IO;
+    who->uid = cred.uid;
+    who->gid = cred.gid;
+    who->pid = cred.pid;
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)cred.pid);
+    n = readlink(link, who->exe, sizeof(who->exe) - 1);
+    if (n <= 0)
+        n = snprintf(who->exe, sizeof(who->exe), "?");
+    who->exe[n] = '\0';
+    return MP_OK;
+}
+
+struct conn_arg {
+    struct server *s;
+    int fd;
+    struct peer who;
+};
+
+static void
+conn_forget(struct server *s, int fd)
+{
+    size_t i;
+
+    pthread_mutex_lock(&s->conn_mu);
+    for (i = 0; i < s->nconn; i++)
+        if (s->conn_fd[i] == fd) {
+            s->conn_fd[i] = s->conn_fd[s->nconn - 1];
+            s->conn_uid[i] = s->conn_uid[s->nconn - 1];
+            s->nconn--;
+            break;
+        }
+    pthread_cond_broadcast(&s->conn_cv);
+    pthread_mutex_unlock(&s->conn_mu);
+}
+
+static void *
+conn_thread(void *arg)
+{
+    struct conn_arg *ca = arg;
+
+    conn_serve(ca->s, ca->fd, &ca->who);
+    conn_forget(ca->s, ca->fd);
+    close(ca->fd);
+    free(ca);
+    return NULL;
+}
+
+/* Per-uid and total caps keep one caller from exhausting the signer's threads. */
+static int
+conn_admit(struct server *s, int fd, uid_t uid)
+{
+    size_t i, mine = 0;
+    int ok;
+
+    pthread_mutex_lock(&s->conn_mu);
+    for (i = 0; i < s->nconn; i++)
+        mine += s->conn_uid[i] == uid;
+    ok = !s->stopping && s->nconn < SRV_MAX_CONN && mine < SRV_MAX_CONN_PER_UID;
+    if (ok) {
+        s->conn_fd[s->nconn] = fd;
+        s->conn_uid[s->nconn++] = uid;
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+    return ok;
+}
+
+static void
+accept_one(struct server *s)
+{
+    struct conn_arg *ca;
+    struct timeval tv = {60, 0};
+    pthread_attr_t attr;
+    pthread_t t;
+    int fd;
+
+    if ((fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+        return;
+    if ((ca = calloc(1, sizeof(*ca))) == NULL || peer_identify(fd, &ca->who) != MP_OK) {
+        free(ca);
+        close(fd);
+        return;
+    }
+    if (!conn_admit(s, fd, ca->who.uid)) {
+        mp_warn("refusing a connection from uid %u: connection limit reached",
+            (unsigned int)ca->who.uid);
+        free(ca);
+        close(fd);
+        return;
+    }
+    ca->s = s;
+    ca->fd = fd;
+    /* An idle or stalled caller cannot hold a thread for ever. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, conn_thread, ca) != 0) {
+        conn_forget(s, fd);
+        close(fd);
+        free(ca);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+static void *
+acceptor_thread(void *arg)
+{
+    struct server *s = arg;
+    struct pollfd pfd;
+    int stop;
+
+    for (;;) {
+        pthread_mutex_lock(&s->conn_mu);
+        stop = s->stopping;
+        pthread_mutex_unlock(&s->conn_mu);
+        if (stop)
+            break;
+        pfd.fd = s->lfd;
+        pfd.events = POLLIN;
+        if (poll(&pfd, 1, 200) > 0)
+            accept_one(s);
+    }
+    return NULL;
+}
+
+static struct server *
+server_alloc(const char *config_path)
+{
+    struct server *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return NULL;
+    snprintf(s->config_path, sizeof(s->config_path), "%s", config_path);
+    s->lfd = -1;
+    pthread_rwlock_init(&s->prof_lock, NULL);
+    pthread_mutex_init(&s->job_mu, NULL);
+    pthread_cond_init(&s->job_cv, NULL);
+    pthread_cond_init(&s->rec_cv, NULL);
+    pthread_mutex_init(&s->conn_mu, NULL);
+    pthread_cond_init(&s->conn_cv, NULL);
+    return s;
+}
+
+enum mp_err
+server_open(const char *config_path, struct server **out, struct mp_errmsg *e)
+{
+    struct server *s;
+    enum mp_err r;
+
+    if ((s = server_alloc(config_path)) == NULL || (s->boot = signer_conf_new()) == NULL) {
+        free(s);
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    }
+    *out = s;
+    if ((r = signer_conf_load(s->boot, config_path, e)) != MP_OK)
+        return r;
+    /* Root is dropped before the module is loaded: the token, its recovery and every file the
+     * signer makes belong to the service user. */
+    if ((r = mp_sandbox_drop_root(s->boot->user, e)) != MP_OK)
+        return r;
+    /* The socket is claimed before the audit log so a second signer names the real reason. */
+    if ((r = hsmpool_start(s, e)) != MP_OK || (r = socket_listen(s, e)) != MP_OK ||
+        (r = hsmpool_audit_open(s, e)) != MP_OK)
+        return r;
+    /* Initialised: from here on only the system calls serving needs. */
+    return mp_sandbox_enter((enum mp_sandbox_mode)s->boot->sandbox, e);
+}
+
+enum mp_err
+server_start(struct server *s, struct mp_errmsg *e)
+{
+    json_t *rec = server_event_record("start", s->boot);
+    enum mp_err r;
+
+    r = rec != NULL ? audit_submit(s->audit, rec, e) : mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    json_decref(rec);
+    if (r != MP_OK)
+        return r;
+    if (pthread_create(&s->acceptor, NULL, acceptor_thread, s) != 0)
+        return mp_errf(e, MP_ERR_NOMEM, "cannot start the acceptor");
+    s->accepting = 1;
+    mp_info("serving %zu profile(s) on %s with %u signing workers, audit log %s",
+        s->boot->nprofiles, s->boot->socket, s->nworkers_live, s->boot->audit_log);
+    return MP_OK;
+}
+
+enum mp_err
+server_reload(struct server *s, struct mp_errmsg *e)
+{
+    struct srv_profiles *p;
+    json_t *rec;
+    enum mp_err r;
+
+    if ((r = hsmpool_reload(s, e)) != MP_OK)
+        return r;
+    if ((p = hsmpool_profiles_get(s)) == NULL)
+        return MP_OK; /* a login retry after a PIN problem: recovery reports the outcome */
+    if ((rec = server_event_record("reload", p->conf)) != NULL) {
+        r = audit_submit(s->audit, rec, e);
+        json_decref(rec);
+    }
+    mp_info("reloaded %zu profile(s) from %s", p->conf->nprofiles, s->config_path);
+    hsmpool_profiles_put(p);
+    return r;
+}
+
+/* Wakes idle connection threads (their next read sees EOF) and waits for all to finish the
+ * request they are serving. */
+static void
+connections_drain(struct server *s)
+{
+    size_t i;
+
+    pthread_mutex_lock(&s->conn_mu);
+    s->stopping = 1;
+    for (i = 0; i < s->nconn; i++)
+        shutdown(s->conn_fd[i], SHUT_RD);
+    while (s->nconn > 0)
+        pthread_cond_wait(&s->conn_cv, &s->conn_mu);
+    pthread_mutex_unlock(&s->conn_mu);
+}
+
+/* The server a stuck worker was left inside the module with (see server_shutdown). */
+static struct server *abandoned;
+
+void
+server_shutdown(struct server *s)
+{
+    struct mp_errmsg e = {{0}};
+    json_t *rec;
+
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->conn_mu);
+    s->stopping = 1;
+    pthread_mutex_unlock(&s->conn_mu);
+    if (s->accepting)
+        pthread_join(s->acceptor, NULL);
+    connections_drain(s);
+    if (s->audit != NULL && s->accepting && (rec = server_event_record("stop", NULL)) != NULL) {
+        if (audit_submit(s->audit, rec, &e) != MP_OK)
+            mp_error("stop record not written: %s", e.text);
+        json_decref(rec);
+    }
+    /* Before the workers stop: the final checkpoint is signed inside the token. */
+    audit_close(s->audit);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    if (s->bound)
+        unlink(s->boot->socket);
+    if (!hsmpool_stop(s)) {
+        /* A worker hung in C_Sign still uses s: kept, and reachable, until the process ends. */
+        abandoned = s;
+        return;
+    }
+    signer_conf_free(s->boot);
+    free(s);
+}

@@ -1,0 +1,84 @@
+/* mp-signer configuration: global settings and [profile NAME] sections. Like sshd's
+ * ServerOptions this is a public data model: the parser fills it, the rest reads it.
+ *
+ *     module      = /usr/lib/softhsm/libsofthsm2.so
+ *     module_env  = SOFTHSM2_CONF=/var/lib/mp/softhsm2.conf   (repeatable)
+ *     pin_file    = /etc/mp-signer/pin
+ *     [profile default]
+ *     key         = pkcs11:token=mp-dev;object=virksomhetssertifikat;type=private
+ *     client_id   = 2b6c…
+ *     env         = test            (or aud = https://…/)
+ *     scopes      = altinn:serviceowner/instances.read
+ */
+#ifndef MP_SIGNER_CONF_H
+#define MP_SIGNER_CONF_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "signer/grant/grant_claims.h"
+#include "signer/grant/jws.h"
+
+#define SIGNER_CONF_MAX_PROFILES 64
+#define SIGNER_CONF_MAX_ENV 8
+#define SIGNER_CONF_MAX_IDS 32
+
+struct signer_conf_profile {
+    char name[64];
+    char *key; /* PKCS#11 URI of the signing key */
+    char *client_id;
+    char *aud; /* from env= or aud= */
+    char *scopes; /* allowed scopes; the default scope of a one-shot grant */
+    char *kid; /* header kid instead of x5c */
+    char *chain; /* PEM intermediates appended to x5c */
+    enum jws_alg alg;
+    unsigned int lifetime; /* default grant lifetime */
+    unsigned int max_lifetime; /* the most a caller may ask for */
+    char *resources; /* allowed resources, space-separated */
+    char *consumer_orgs; /* allowed consumer_org values, space-separated */
+    char *systemuser_orgs; /* allowed system-user orgs, space-separated */
+    uid_t uids[SIGNER_CONF_MAX_IDS];
+    size_t nuids;
+    gid_t gids[SIGNER_CONF_MAX_IDS];
+    size_t ngids;
+};
+
+struct signer_conf {
+    char *module;
+    char *module_init_args;
+    char *module_env[SIGNER_CONF_MAX_ENV];
+    size_t nmodule_env;
+    char *pin_file;
+    char *socket;
+    unsigned int socket_mode;
+    char *socket_group;
+    char *audit_log;
+    char *audit_key;
+    unsigned int workers; /* signing workers, one session each; default: online CPUs */
+    char *user; /* started as root: become this user before touching the token */
+    int sandbox; /* enum mp_sandbox_mode: enforce (default), log, off */
+    struct signer_conf_profile *profiles[SIGNER_CONF_MAX_PROFILES];
+    size_t nprofiles;
+};
+
+struct signer_conf *signer_conf_new(void);
+void signer_conf_free(struct signer_conf *c);
+/* Parses a file into c; unknown keys, bad values and duplicate profiles are errors with
+ * file:line. */
+enum mp_err signer_conf_load(struct signer_conf *c, const char *path, struct mp_errmsg *e);
+enum mp_err signer_conf_load_text(struct signer_conf *c, const char *text, const char *label,
+    struct mp_errmsg *e);
+/* The profile with this name, or NULL. */
+struct signer_conf_profile *signer_conf_profile(struct signer_conf *c, const char *name);
+/* Adds an empty profile with defaults; NULL if full or out of memory. */
+struct signer_conf_profile *signer_conf_profile_add(struct signer_conf *c, const char *name);
+
+/* "test" → https://test.maskinporten.no/, "prod" → https://maskinporten.no/, else NULL. */
+const char *signer_conf_env_aud(const char *env);
+/* Replaces *slot with a copy of value. */
+enum mp_err signer_conf_set_str(char **slot, const char *value);
+/* Applies module_env entries with setenv(3) before the module is loaded. */
+enum mp_err signer_conf_apply_module_env(const struct signer_conf *c, struct mp_errmsg *e);
+
+#endif
