@@ -1,3 +1,4 @@
+/* Error names and the operator's one-line message (common/err.h). */
 #include "common/err.h"
 
 #include <stdarg.h>
@@ -23,6 +24,8 @@ mp_strerror(enum mp_err err)
     case MP_ERR_HSM_GONE: return "token unavailable";
     case MP_ERR_HSM_PIN: return "PIN refused or locked";
     case MP_ERR_TIMEOUT: return "timed out";
+    case MP_ERR_USAGE: return "bad command line";
+    case MP_ERR_HELP: return "usage printed";
     }
     return "unknown error";
 }

@@ -22,6 +22,8 @@ enum mp_err {
     MP_ERR_HSM_GONE = -12, /* the token or its link is gone: re-initialise and log in */
     MP_ERR_HSM_PIN = -13, /* the PIN was refused or is locked: an operator must act */
     MP_ERR_TIMEOUT = -14,
+    MP_ERR_USAGE = -15, /* a bad command line; the parser has printed what is wrong */
+    MP_ERR_HELP = -16, /* not a failure: --help printed the usage, the command exits 0 */
 };
 
 const char *mp_strerror(enum mp_err err);

@@ -17,6 +17,7 @@
 
 #include "common/b64.h"
 #include "common/buf.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "common/num.h"
 #include "signer/audit/audit_writer.h"
@@ -49,28 +50,14 @@ bad(struct vstate *v, unsigned long long line, const char *fmt, ...)
     return MP_ERR_CRYPTO;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* 64 lowercase hex digits into 32 bytes. */
+/* 64 lowercase hex digits into 32 bytes: the writer emits lowercase only, so "AB" is not the
+ * text it wrote. */
 static int
 hex32(const char *s, unsigned char out[32])
 {
-    int i, hi, lo;
+    size_t n;
 
-    for (i = 0; i < 32; i++) {
-        if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
-            return 0;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 1;
+    return mp_hex_decode(s, 64, MP_HEX_LOWER, out, 32, &n) == MP_OK;
 }
 
 int

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hex.h"
+
 int
 cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_)
 {
@@ -85,31 +87,8 @@ cli_config(const char *path, const char *profile, struct signer_conf **conf,
     return MP_OK;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 enum mp_err
 cli_hex(const char *s, unsigned char *out, size_t max, size_t *len)
 {
-    size_t n = strlen(s), i;
-    int hi, lo;
-
-    if (n == 0 || n % 2 != 0 || n / 2 > max)
-        return MP_ERR_INVALID;
-    for (i = 0; i < n / 2; i++) {
-        if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
-            return MP_ERR_INVALID;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    *len = n / 2;
-    return MP_OK;
+    return mp_hex_decode(s, strlen(s), MP_HEX_ANY, out, max, len);
 }
