@@ -54,22 +54,20 @@ t1=$(date +%s)
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     TERM=dumb LANG=C.UTF-8 "$@"; }
 status=0
-mp_say "scripts/demo.sh in the fresh system"
-if in_root bash -c 'cd /src && bash scripts/demo.sh' >"$work/demo.log" 2>&1; then
-    demo=passed
-else
-    demo=FAILED status=1
-    tail -30 "$work/demo.log" >&2
-fi
-t2=$(date +%s)
-mp_say "scripts/test.sh --quick in the fresh system"
-if in_root bash -c 'cd /src && bash scripts/test.sh --quick' >"$work/test.log" 2>&1; then
-    tests=passed
-else
-    tests=FAILED status=1
-    tail -40 "$work/test.log" >&2
-fi
-t3=$(date +%s)
+results=()
+step() { # NAME LOG COMMAND: runs COMMAND in /src of the fresh system
+    local name=$1 log=$work/$2 t=$(date +%s)
+    mp_say "$name in the fresh system"
+    if in_root bash -c "cd /src && $3" >"$log" 2>&1; then
+        results+=("$name passed ($(($(date +%s) - t)) s)")
+    else
+        results+=("$name FAILED ($(($(date +%s) - t)) s)")
+        status=1
+        tail -40 "$log" >&2
+    fi
+}
+step demo.sh demo.log 'bash scripts/demo.sh'
+step "test.sh --quick" test.log 'bash scripts/test.sh --quick'
 grep -E 'tests passed|tests failed' "$work/test.log" | tail -1 >&2 || true
-mp_say "system $((t1 - t0)) s · demo $demo ($((t2 - t1)) s) · test.sh --quick $tests ($((t3 - t2)) s)"
+mp_say "system made in $((t1 - t0)) s · ${results[0]} · ${results[1]}"
 exit $status
