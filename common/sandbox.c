@@ -26,6 +26,15 @@ mp_sandbox_mode_parse(const char *s, int *out, struct mp_errmsg *e)
     return MP_OK;
 }
 
+const char *
+mp_sandbox_mode_name(int mode)
+{
+    return mode == MP_SANDBOX_ENFORCE ? "enforce"
+        : mode == MP_SANDBOX_LOG      ? "log"
+        : mode == MP_SANDBOX_OFF      ? "off"
+                                      : "?";
+}
+
 enum mp_err
 mp_sandbox_drop_root(const char *user, struct mp_errmsg *e)
 {

@@ -15,6 +15,8 @@ enum mp_sandbox_mode {
 
 /* "enforce", "log" or "off" (a config's `sandbox =`) into *out, an enum mp_sandbox_mode. */
 enum mp_err mp_sandbox_mode_parse(const char *s, int *out, struct mp_errmsg *e);
+/* The config word for a mode: "enforce", "log", "off" (or "?"). */
+const char *mp_sandbox_mode_name(int mode);
 
 /* If running as root and user is set: become user (its primary group, no supplementary groups)
  * for good, and check root cannot be regained. Not root, or no user: nothing to do (containers
