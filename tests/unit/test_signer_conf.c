@@ -208,7 +208,7 @@ signer_conf_lifetime_out_of_range_or_not_a_number_is_refused(void **state)
         snprintf(text, sizeof(text), "[profile p]\nkey = k\nlifetime = %s\n", bad[i]);
         assert_load_fails(text, MP_ERR_INVALID, "t.conf:3: lifetime must be 1..120 seconds");
         snprintf(text, sizeof(text), "[profile p]\nmax_lifetime = %s\n", bad[i]);
-        assert_load_fails(text, MP_ERR_INVALID, "t.conf:2: lifetime must be 1..120 seconds");
+        assert_load_fails(text, MP_ERR_INVALID, "t.conf:2: max_lifetime must be 1..120 seconds");
     }
     assert_int_equal(load("[profile p]\nlifetime = 120\nmax_lifetime = 1\n"), MP_OK);
     assert_int_equal(signer_conf_profile(conf, "p")->lifetime, 120);
