@@ -1,6 +1,7 @@
 #include "common/conf.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,4 +349,46 @@ mp_conf_print(FILE *f, const struct mp_conf_schema *s, const void *obj)
         for (kw = s->section; kw->name != NULL; kw++)
             kw_print(f, kw, sec);
     }
+}
+
+static const struct option check_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+enum mp_err
+mp_conf_check_args(const char *prog, const char *usage, int argc, char **argv, const char **path)
+{
+    int o;
+
+    *path = NULL;
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return MP_ERR_HELP;
+    }
+    if (argc < 2 || strcmp(argv[1], "check") != 0) {
+        fprintf(stderr, "%s config: expected \"check\"\n%s", prog, usage);
+        return MP_ERR_USAGE;
+    }
+    opterr = 0;
+    optind = 0; /* a fresh scan: getopt may have run before in this process */
+    while ((o = getopt_long(argc - 1, argv + 1, ":c:h", check_opts, NULL)) != -1) {
+        if (o == 'c')
+            *path = optarg;
+        else if (o == 'h') {
+            fputs(usage, stdout);
+            return MP_ERR_HELP;
+        } else {
+            fprintf(stderr, "%s config check: %s %s\n%s", prog,
+                o == ':' ? "missing value for" : "unknown option", argv[optind], usage);
+            return MP_ERR_USAGE;
+        }
+    }
+    if (optind != argc - 1 || *path == NULL) {
+        fprintf(stderr, "%s config check: --config FILE is required, nothing else\n%s", prog,
+            usage);
+        return MP_ERR_USAGE;
+    }
+    return MP_OK;
 }
