@@ -357,8 +357,8 @@ static const struct option check_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-enum mp_err
-mp_conf_check_args(const char *prog, const char *usage, int argc, char **argv, const char **path)
+static enum mp_err
+check_args(const char *prog, const char *usage, int argc, char **argv, const char **path)
 {
     int o;
 
@@ -391,4 +391,28 @@ mp_conf_check_args(const char *prog, const char *usage, int argc, char **argv, c
         return MP_ERR_USAGE;
     }
     return MP_OK;
+}
+
+int
+mp_conf_check_cmd(const char *prog, const char *usage, int argc, char **argv,
+    const struct mp_conf_schema *s, void *obj,
+    enum mp_err (*check)(const void *obj, struct mp_errmsg *e))
+{
+    struct mp_errmsg e = {{0}};
+    const char *path;
+    enum mp_err r;
+
+    if ((r = check_args(prog, usage, argc, argv, &path)) != MP_OK)
+        return r == MP_ERR_HELP ? 0 : 2;
+    if (obj == NULL)
+        r = mp_errf(&e, MP_ERR_NOMEM, "out of memory");
+    else if ((r = mp_conf_load_file(path, s, obj, &e)) == MP_OK && check != NULL &&
+        (r = check(obj, &e)) != MP_OK)
+        mp_err_prefix(&e, "%s", path); /* a combination has no line of its own */
+    if (r != MP_OK) {
+        fprintf(stderr, "%s: error: %s\n", prog, e.text);
+        return 1;
+    }
+    mp_conf_print(stdout, s, obj);
+    return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -97,10 +97,13 @@ void *mp_conf_field(void *obj, const struct mp_conf_kw *kw);
 const void *mp_conf_cfield(const void *obj, const struct mp_conf_kw *kw);
 /* "name = value", or "# name =" for NULL: how an unset key prints. */
 void mp_conf_print_value(FILE *f, const char *name, const char *value);
-/* The command line of "PROG config check --config FILE" (argv[0] is "config"): *path set and
- * MP_OK; MP_ERR_HELP once usage is on stdout; MP_ERR_USAGE once what is wrong is on stderr. */
-enum mp_err mp_conf_check_args(const char *prog, const char *usage, int argc, char **argv,
-    const char **path);
+/* "PROG config check --config FILE" (argv[0] is "config"), sshd -T for both daemons: reads
+ * FILE into obj (a fresh object with its defaults; NULL: out of memory) by s, runs check if
+ * not NULL (errors without a line get "FILE: "), prints obj with mp_conf_print. Returns the
+ * exit code: 0 valid and printed, 1 "PROG: error: FILE:LINE: ..." on stderr, 2 usage. */
+int mp_conf_check_cmd(const char *prog, const char *usage, int argc, char **argv,
+    const struct mp_conf_schema *s, void *obj,
+    enum mp_err (*check)(const void *obj, struct mp_errmsg *e));
 /* Replaces *slot with a copy of value; MP_ERR_NOMEM (*slot unchanged) if out of memory. */
 enum mp_err mp_conf_set_str(char **slot, const char *value);
 

@@ -5,6 +5,10 @@
 #ifndef MP_SANDBOX_H
 #define MP_SANDBOX_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/conf.h"
 #include "common/err.h"
 
 enum mp_sandbox_mode {
@@ -17,6 +21,16 @@ enum mp_sandbox_mode {
 enum mp_err mp_sandbox_mode_parse(const char *s, int *out, struct mp_errmsg *e);
 /* The config word for a mode: "enforce", "log", "off" (or "?"). */
 const char *mp_sandbox_mode_name(int mode);
+
+/* The sandbox = keyword of a config table (common/conf.h), on an int field of type. */
+#define MP_SANDBOX_KW(type, field)                                                       \
+    {                                                                                    \
+        "sandbox", MP_CONF_FUNC, offsetof(type, field), 0, 0, NULL, mp_sandbox_kw_parse, \
+            mp_sandbox_kw_print                                                          \
+    }
+enum mp_err mp_sandbox_kw_parse(void *obj, const struct mp_conf_kw *kw, const char *value,
+    struct mp_errmsg *e);
+void mp_sandbox_kw_print(FILE *f, const void *obj, const struct mp_conf_kw *kw);
 
 /* If running as root and user is set: become user (its primary group, no supplementary groups)
  * for good, and check root cannot be regained. Not root, or no user: nothing to do (containers

@@ -12,33 +12,21 @@ static const char config_usage[] =
     "  \"key = value\" a line (unset ones as \"# key =\").\n"
     "  Exit 0: valid; 1: the first error, as FILE:LINE: what (or FILE: what); 2: usage.\n";
 
+/* What serve insists on beyond the file's own lines. */
+static enum mp_err
+check_serve(const void *obj, struct mp_errmsg *e)
+{
+    return exchange_conf_check(obj, 1, e);
+}
+
 int
 exchange_cmd_config(int argc, char **argv)
 {
-    struct exchange_conf *c = NULL;
-    struct mp_errmsg e = {{0}};
-    const char *path;
-    enum mp_err r;
-    int rc = 1;
+    struct exchange_conf *x = exchange_conf_new();
+    int rc;
 
-    if ((r = mp_conf_check_args("mp-exchange", config_usage, argc, argv, &path)) != MP_OK)
-        return r == MP_ERR_HELP ? 0 : 2;
-    if ((c = exchange_conf_new()) == NULL) {
-        mp_errf(&e, MP_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (exchange_conf_load(c, path, &e) != MP_OK)
-        goto out;
-    /* The combination has no line of its own: the file names it. */
-    if (exchange_conf_check(c, 1, &e) != MP_OK) {
-        mp_err_prefix(&e, "%s", path);
-        goto out;
-    }
-    exchange_conf_print(stdout, c);
-    rc = fflush(stdout) == 0 ? 0 : 1;
-out:
-    if (e.text[0] != '\0')
-        fprintf(stderr, "mp-exchange: error: %s\n", e.text);
-    exchange_conf_free(c);
+    rc = mp_conf_check_cmd("mp-exchange", config_usage, argc, argv, &exchange_conf_schema, x,
+        check_serve);
+    exchange_conf_free(x);
     return rc;
 }

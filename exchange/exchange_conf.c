@@ -73,20 +73,6 @@ kw_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
     mp_conf_print_value(f, kw->name, c->env[0] != '\0' ? c->env : NULL);
 }
 
-static enum mp_err
-kw_sandbox(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
-{
-    return mp_sandbox_mode_parse(value, mp_conf_field(obj, kw), e);
-}
-
-static void
-kw_sandbox_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
-{
-    const int *mode = mp_conf_cfield(obj, kw);
-
-    mp_conf_print_value(f, kw->name, mp_sandbox_mode_name(*mode));
-}
-
 #define S(name)                                                                          \
     {                                                                                    \
 #name, MP_CONF_STR, offsetof(struct exchange_conf, name), 0, 0, NULL, NULL, NULL \
@@ -110,15 +96,14 @@ static const struct mp_conf_kw exchange_kw[] = {
     N(threads, 1, 64),
     {"unix_mode", MP_CONF_MODE, offsetof(struct exchange_conf, unix_mode), 0, 0, NULL, NULL, NULL},
     S(user),
-    {"sandbox", MP_CONF_FUNC, offsetof(struct exchange_conf, sandbox), 0, 0, NULL, kw_sandbox,
-        kw_sandbox_print},
+    MP_SANDBOX_KW(struct exchange_conf, sandbox),
     S(selfservice_url),
     S(key_watch_profile),
     N(key_watch_interval_s, 1, 86400),
     MP_CONF_END,
 };
 
-static const struct mp_conf_schema schema = {
+const struct mp_conf_schema exchange_conf_schema = {
     .global = exchange_kw,
     .hint = "mp-exchange takes no sections",
 };
@@ -132,13 +117,13 @@ exchange_conf_set(struct exchange_conf *c, const char *key, const char *v, struc
 enum mp_err
 exchange_conf_load(struct exchange_conf *c, const char *path, struct mp_errmsg *e)
 {
-    return mp_conf_load_file(path, &schema, c, e);
+    return mp_conf_load_file(path, &exchange_conf_schema, c, e);
 }
 
 void
 exchange_conf_print(FILE *f, const struct exchange_conf *c)
 {
-    mp_conf_print(f, &schema, c);
+    mp_conf_print(f, &exchange_conf_schema, c);
 }
 
 int

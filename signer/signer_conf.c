@@ -240,20 +240,6 @@ kw_module_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
         mp_conf_print_value(f, kw->name, c->module_env[i]);
 }
 
-static enum mp_err
-kw_sandbox(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
-{
-    return mp_sandbox_mode_parse(value, mp_conf_field(obj, kw), e);
-}
-
-static void
-kw_sandbox_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
-{
-    const int *mode = mp_conf_cfield(obj, kw);
-
-    mp_conf_print_value(f, kw->name, mp_sandbox_mode_name(*mode));
-}
-
 #define G(name, type)                                                           \
     {                                                                           \
 #name, type, offsetof(struct signer_conf, name), 0, 0, NULL, NULL, NULL \
@@ -275,8 +261,7 @@ static const struct mp_conf_kw global_kw[] = {
     G(audit_key, MP_CONF_STR),
     {"workers", MP_CONF_UINT, offsetof(struct signer_conf, workers), 1, 64, NULL, NULL, NULL},
     G(user, MP_CONF_STR),
-    {"sandbox", MP_CONF_FUNC, offsetof(struct signer_conf, sandbox), 0, 0, NULL, kw_sandbox,
-        kw_sandbox_print},
+    MP_SANDBOX_KW(struct signer_conf, sandbox),
     MP_CONF_END,
 };
 
@@ -326,7 +311,7 @@ profile_at(const void *obj, size_t i, const char **name)
     return c->profiles[i];
 }
 
-static const struct mp_conf_schema schema = {
+const struct mp_conf_schema signer_conf_schema = {
     .global = global_kw,
     .kind = "profile",
     .section = profile_kw,
@@ -337,20 +322,20 @@ static const struct mp_conf_schema schema = {
 enum mp_err
 signer_conf_load(struct signer_conf *c, const char *path, struct mp_errmsg *e)
 {
-    return mp_conf_load_file(path, &schema, c, e);
+    return mp_conf_load_file(path, &signer_conf_schema, c, e);
 }
 
 enum mp_err
 signer_conf_load_text(struct signer_conf *c, const char *text, const char *label,
     struct mp_errmsg *e)
 {
-    return mp_conf_load_text(text, strlen(text), label, &schema, c, e);
+    return mp_conf_load_text(text, strlen(text), label, &signer_conf_schema, c, e);
 }
 
 void
 signer_conf_print(FILE *f, const struct signer_conf *c)
 {
-    mp_conf_print(f, &schema, c);
+    mp_conf_print(f, &signer_conf_schema, c);
 }
 
 enum mp_err

@@ -15,25 +15,9 @@ static const char config_usage[] =
 int
 cmd_config(int argc, char **argv)
 {
-    struct signer_conf *c = NULL;
-    struct mp_errmsg e = {{0}};
-    const char *path;
-    enum mp_err r;
-    int rc = CLI_FAIL;
+    struct signer_conf *c = signer_conf_new();
+    int rc = mp_conf_check_cmd("mp-signer", config_usage, argc, argv, &signer_conf_schema, c, NULL);
 
-    if ((r = mp_conf_check_args("mp-signer", config_usage, argc, argv, &path)) != MP_OK)
-        return r == MP_ERR_HELP ? CLI_OK : CLI_USAGE;
-    if ((c = signer_conf_new()) == NULL) {
-        mp_errf(&e, MP_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (signer_conf_load(c, path, &e) != MP_OK)
-        goto out;
-    signer_conf_print(stdout, c);
-    rc = fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
-out:
-    if (e.text[0] != '\0')
-        cli_fail(&e);
     signer_conf_free(c);
     return rc;
 }
