@@ -58,10 +58,20 @@ struct mp_conf_kw {
     mp_conf_print_fn print; /* MP_CONF_FUNC only */
 };
 
-/* Tables end with an entry whose name is NULL. */
-#define MP_CONF_END                        \
-    {                                      \
-        NULL, 0, 0, 0, 0, NULL, NULL, NULL \
+/* Entries for the field f of struct st, the key spelled like the field; a table ends with
+ * MP_CONF_END. Other entries are written out with designated initializers. */
+#define MP_CONF_KW(st, f, kind)                               \
+    {                                                         \
+        .name = #f, .type = (kind), .offset = offsetof(st, f) \
+    }
+#define MP_CONF_UINT_KW(st, f, lo, hi, unit_)                                                  \
+    {                                                                                          \
+        .name = #f, .type = MP_CONF_UINT, .offset = offsetof(st, f), .min = (lo), .max = (hi), \
+        .unit = (unit_)                                                                        \
+    }
+#define MP_CONF_END  \
+    {                \
+        .name = NULL \
     }
 
 /* A file's layout: global keys, then optional [KIND NAME] sections of one kind. */

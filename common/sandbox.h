@@ -22,11 +22,11 @@ enum mp_err mp_sandbox_mode_parse(const char *s, int *out, struct mp_errmsg *e);
 /* The config word for a mode: "enforce", "log", "off" (or "?"). */
 const char *mp_sandbox_mode_name(int mode);
 
-/* The sandbox = keyword of a config table (common/conf.h), on an int field of type. */
-#define MP_SANDBOX_KW(type, field)                                                       \
-    {                                                                                    \
-        "sandbox", MP_CONF_FUNC, offsetof(type, field), 0, 0, NULL, mp_sandbox_kw_parse, \
-            mp_sandbox_kw_print                                                          \
+/* The sandbox = keyword of a config table (common/conf.h), on an int field f of struct st. */
+#define MP_SANDBOX_KW(st, f)                                                \
+    {                                                                       \
+        .name = "sandbox", .type = MP_CONF_FUNC, .offset = offsetof(st, f), \
+        .parse = mp_sandbox_kw_parse, .print = mp_sandbox_kw_print          \
     }
 enum mp_err mp_sandbox_kw_parse(void *obj, const struct mp_conf_kw *kw, const char *value,
     struct mp_errmsg *e);

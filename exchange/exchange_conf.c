@@ -73,17 +73,11 @@ kw_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
     mp_conf_print_value(f, kw->name, c->env[0] != '\0' ? c->env : NULL);
 }
 
-#define S(name)                                                                          \
-    {                                                                                    \
-#name, MP_CONF_STR, offsetof(struct exchange_conf, name), 0, 0, NULL, NULL, NULL \
-    }
-#define N(name, lo, hi)                                                                     \
-    {                                                                                       \
-#name, MP_CONF_UINT, offsetof(struct exchange_conf, name), lo, hi, NULL, NULL, NULL \
-    }
+#define S(f) MP_CONF_KW(struct exchange_conf, f, MP_CONF_STR)
+#define N(f, lo, hi) MP_CONF_UINT_KW(struct exchange_conf, f, lo, hi, NULL)
 
 static const struct mp_conf_kw exchange_kw[] = {
-    {"env", MP_CONF_FUNC, 0, 0, 0, NULL, kw_env, kw_env_print},
+    {.name = "env", .type = MP_CONF_FUNC, .parse = kw_env, .print = kw_env_print},
     S(maskinporten_url),
     S(altinn_url),
     S(ca_file),
@@ -94,7 +88,7 @@ static const struct mp_conf_kw exchange_kw[] = {
     N(timeout_ms, 100, 120000),
     N(retries, 0, 5),
     N(threads, 1, 64),
-    {"unix_mode", MP_CONF_MODE, offsetof(struct exchange_conf, unix_mode), 0, 0, NULL, NULL, NULL},
+    MP_CONF_KW(struct exchange_conf, unix_mode, MP_CONF_MODE),
     S(user),
     MP_SANDBOX_KW(struct exchange_conf, sandbox),
     S(selfservice_url),

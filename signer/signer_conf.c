@@ -240,26 +240,23 @@ kw_module_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
         mp_conf_print_value(f, kw->name, c->module_env[i]);
 }
 
-#define G(name, type)                                                           \
-    {                                                                           \
-#name, type, offsetof(struct signer_conf, name), 0, 0, NULL, NULL, NULL \
-    }
-#define P(name, type)                                                                   \
-    {                                                                                   \
-#name, type, offsetof(struct signer_conf_profile, name), 0, 0, NULL, NULL, NULL \
-    }
+#define G(f, kind) MP_CONF_KW(struct signer_conf, f, kind)
+#define P(f, kind) MP_CONF_KW(struct signer_conf_profile, f, kind)
 
 static const struct mp_conf_kw global_kw[] = {
     G(module, MP_CONF_STR),
     G(module_init_args, MP_CONF_STR),
-    {"module_env", MP_CONF_FUNC, 0, 0, 0, NULL, kw_module_env, kw_module_env_print},
+    {.name = "module_env",
+        .type = MP_CONF_FUNC,
+        .parse = kw_module_env,
+        .print = kw_module_env_print},
     G(pin_file, MP_CONF_STR), /* the path only: the PIN itself is never in the config */
     G(socket, MP_CONF_STR),
     G(socket_mode, MP_CONF_MODE),
     G(socket_group, MP_CONF_STR),
     G(audit_log, MP_CONF_STR),
     G(audit_key, MP_CONF_STR),
-    {"workers", MP_CONF_UINT, offsetof(struct signer_conf, workers), 1, 64, NULL, NULL, NULL},
+    MP_CONF_UINT_KW(struct signer_conf, workers, 1, 64, NULL),
     G(user, MP_CONF_STR),
     MP_SANDBOX_KW(struct signer_conf, sandbox),
     MP_CONF_END,
@@ -268,22 +265,26 @@ static const struct mp_conf_kw global_kw[] = {
 static const struct mp_conf_kw profile_kw[] = {
     P(key, MP_CONF_STR),
     P(client_id, MP_CONF_STR),
-    {"env", MP_CONF_FUNC, offsetof(struct signer_conf_profile, aud), 0, 0, NULL, kw_env, NULL},
+    {.name = "env",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct signer_conf_profile, aud),
+        .parse = kw_env}, /* no print: aud prints what it set */
     P(aud, MP_CONF_STR),
     P(scopes, MP_CONF_LIST),
     P(kid, MP_CONF_STR),
     P(chain, MP_CONF_STR),
-    {"alg", MP_CONF_FUNC, offsetof(struct signer_conf_profile, alg), 0, 0, NULL, kw_alg,
-        kw_alg_print},
-    {"lifetime", MP_CONF_UINT, offsetof(struct signer_conf_profile, lifetime), 1,
-        GRANT_MAX_LIFETIME, " seconds", NULL, NULL},
-    {"max_lifetime", MP_CONF_UINT, offsetof(struct signer_conf_profile, max_lifetime), 1,
-        GRANT_MAX_LIFETIME, " seconds", NULL, NULL},
+    {.name = "alg",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct signer_conf_profile, alg),
+        .parse = kw_alg,
+        .print = kw_alg_print},
+    MP_CONF_UINT_KW(struct signer_conf_profile, lifetime, 1, GRANT_MAX_LIFETIME, " seconds"),
+    MP_CONF_UINT_KW(struct signer_conf_profile, max_lifetime, 1, GRANT_MAX_LIFETIME, " seconds"),
     P(resources, MP_CONF_LIST),
     P(consumer_orgs, MP_CONF_LIST),
     P(systemuser_orgs, MP_CONF_LIST),
-    {"allow_uids", MP_CONF_FUNC, 0, 0, 0, NULL, kw_uids, kw_uids_print},
-    {"allow_gids", MP_CONF_FUNC, 0, 0, 0, NULL, kw_gids, kw_gids_print},
+    {.name = "allow_uids", .type = MP_CONF_FUNC, .parse = kw_uids, .print = kw_uids_print},
+    {.name = "allow_gids", .type = MP_CONF_FUNC, .parse = kw_gids, .print = kw_gids_print},
     MP_CONF_END,
 };
 

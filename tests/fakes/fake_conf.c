@@ -46,32 +46,26 @@ kw_jwks(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg 
     return MP_OK;
 }
 
-#define G(key, field, type, lo, hi)                                       \
-    {                                                                     \
-        key, type, offsetof(struct fake, field), lo, hi, NULL, NULL, NULL \
-    }
-#define C(name)                                                                         \
-    {                                                                                   \
-#name, MP_CONF_LIST, offsetof(struct fake_client, name), 0, 0, NULL, NULL, NULL \
-    }
+#define G(f, kind) MP_CONF_KW(struct fake, f, kind)
+#define C(f) MP_CONF_KW(struct fake_client, f, MP_CONF_LIST)
 
 static const struct mp_conf_kw global_kw[] = {
-    G("listen", listen, MP_CONF_STR, 0, 0),
-    G("tls_cert", tls_cert, MP_CONF_STR, 0, 0),
-    G("tls_key", tls_key, MP_CONF_STR, 0, 0),
-    G("ca", ca_file, MP_CONF_STR, 0, 0),
-    G("issuer", issuer, MP_CONF_STR, 0, 0),
-    G("token_lifetime", token_lifetime, MP_CONF_UINT, 1, 86400),
-    G("altinn_lifetime", altinn_lifetime, MP_CONF_UINT, 1, 86400),
+    G(listen, MP_CONF_STR),
+    G(tls_cert, MP_CONF_STR),
+    G(tls_key, MP_CONF_STR),
+    {.name = "ca", .type = MP_CONF_STR, .offset = offsetof(struct fake, ca_file)},
+    G(issuer, MP_CONF_STR),
+    MP_CONF_UINT_KW(struct fake, token_lifetime, 1, 86400, NULL),
+    MP_CONF_UINT_KW(struct fake, altinn_lifetime, 1, 86400, NULL),
     MP_CONF_END,
 };
 
 static const struct mp_conf_kw client_kw[] = {
-    {"org", MP_CONF_FUNC, 0, 0, 0, NULL, kw_org, NULL},
+    {.name = "org", .type = MP_CONF_FUNC, .parse = kw_org},
     C(scopes),
     C(consumer_orgs),
     C(systemuser_orgs),
-    {"jwks", MP_CONF_FUNC, 0, 0, 0, NULL, kw_jwks, NULL},
+    {.name = "jwks", .type = MP_CONF_FUNC, .parse = kw_jwks},
     MP_CONF_END,
 };
 

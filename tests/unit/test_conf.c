@@ -291,19 +291,26 @@ kw_flag_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
 }
 
 static const struct mp_conf_kw thing_kw[] = {
-    {"path", MP_CONF_STR, offsetof(struct thing, path), 0, 0, NULL, NULL, NULL},
-    {"list", MP_CONF_LIST, offsetof(struct thing, list), 0, 0, NULL, NULL, NULL},
-    {"count", MP_CONF_UINT, offsetof(struct thing, count), 1, 64, NULL, NULL, NULL},
-    {"mode", MP_CONF_MODE, offsetof(struct thing, mode), 0, 0, NULL, NULL, NULL},
-    {"flag", MP_CONF_FUNC, offsetof(struct thing, flag), 0, 0, NULL, kw_flag, kw_flag_print},
-    {"alias", MP_CONF_FUNC, offsetof(struct thing, flag), 0, 0, NULL, kw_flag, NULL},
+    MP_CONF_KW(struct thing, path, MP_CONF_STR),
+    MP_CONF_KW(struct thing, list, MP_CONF_LIST),
+    MP_CONF_UINT_KW(struct thing, count, 1, 64, NULL),
+    MP_CONF_KW(struct thing, mode, MP_CONF_MODE),
+    {.name = "flag",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct thing, flag),
+        .parse = kw_flag,
+        .print = kw_flag_print},
+    {.name = "alias",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct thing, flag),
+        .parse = kw_flag},
     MP_CONF_END,
 };
 
 static const struct mp_conf_kw item_kw[] = {
-    {"label", MP_CONF_STR, offsetof(struct item, label), 0, 0, NULL, NULL, NULL},
-    {"words", MP_CONF_LIST, offsetof(struct item, words), 0, 0, NULL, NULL, NULL},
-    {"weight", MP_CONF_UINT, offsetof(struct item, weight), 0, 120, " grams", NULL, NULL},
+    MP_CONF_KW(struct item, label, MP_CONF_STR),
+    MP_CONF_KW(struct item, words, MP_CONF_LIST),
+    MP_CONF_UINT_KW(struct item, weight, 0, 120, " grams"),
     MP_CONF_END,
 };
 
