@@ -26,6 +26,29 @@ mp_sandbox_mode_parse(const char *s, int *out, struct mp_errmsg *e)
     return MP_OK;
 }
 
+const char *
+mp_sandbox_mode_name(int mode)
+{
+    return mode == MP_SANDBOX_ENFORCE ? "enforce"
+        : mode == MP_SANDBOX_LOG      ? "log"
+        : mode == MP_SANDBOX_OFF      ? "off"
+                                      : "?";
+}
+
+enum mp_err
+mp_sandbox_kw_parse(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
+{
+    return mp_sandbox_mode_parse(value, mp_conf_field(obj, kw), e);
+}
+
+void
+mp_sandbox_kw_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    const int *mode = mp_conf_cfield(obj, kw);
+
+    mp_conf_print_value(f, kw->name, mp_sandbox_mode_name(*mode));
+}
+
 enum mp_err
 mp_sandbox_drop_root(const char *user, struct mp_errmsg *e)
 {

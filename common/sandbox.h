@@ -5,6 +5,10 @@
 #ifndef MP_SANDBOX_H
 #define MP_SANDBOX_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/conf.h"
 #include "common/err.h"
 
 enum mp_sandbox_mode {
@@ -15,6 +19,18 @@ enum mp_sandbox_mode {
 
 /* "enforce", "log" or "off" (a config's `sandbox =`) into *out, an enum mp_sandbox_mode. */
 enum mp_err mp_sandbox_mode_parse(const char *s, int *out, struct mp_errmsg *e);
+/* The config word for a mode: "enforce", "log", "off" (or "?"). */
+const char *mp_sandbox_mode_name(int mode);
+
+/* The sandbox = keyword of a config table (common/conf.h), on an int field f of struct st. */
+#define MP_SANDBOX_KW(st, f)                                                \
+    {                                                                       \
+        .name = "sandbox", .type = MP_CONF_FUNC, .offset = offsetof(st, f), \
+        .parse = mp_sandbox_kw_parse, .print = mp_sandbox_kw_print          \
+    }
+enum mp_err mp_sandbox_kw_parse(void *obj, const struct mp_conf_kw *kw, const char *value,
+    struct mp_errmsg *e);
+void mp_sandbox_kw_print(FILE *f, const void *obj, const struct mp_conf_kw *kw);
 
 /* If running as root and user is set: become user (its primary group, no supplementary groups)
  * for good, and check root cannot be regained. Not root, or no user: nothing to do (containers

@@ -5,5 +5,6 @@
 int exchange_cmd_serve(int argc, char **argv);
 int exchange_cmd_token(int argc, char **argv);
 int exchange_cmd_client(int argc, char **argv);
+int exchange_cmd_config(int argc, char **argv);
 
 #endif

@@ -1,11 +1,11 @@
 #include "exchange/exchange_conf.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/conf.h"
-#include "common/num.h"
 #include "common/sandbox.h"
 
 struct exchange_conf *
@@ -41,107 +41,83 @@ exchange_conf_free(struct exchange_conf *c)
     free(c);
 }
 
+/* env = test|prod: presets for both URLs, which a later maskinporten_url or altinn_url line
+ * overrides; printed before them, so a printed config reads back the same. */
 static enum mp_err
-set_str(char **slot, const char *v, struct mp_errmsg *e)
+kw_env(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
 {
-    char *n = strdup(v);
+    static const char *const urls[][3] = {
+        {"test", "https://test.maskinporten.no/", "https://platform.tt02.altinn.no"},
+        {"prod", "https://maskinporten.no/", "https://platform.altinn.no"},
+    };
+    struct exchange_conf *c = obj;
+    size_t i;
 
-    if (n == NULL)
-        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-    free(*slot);
-    *slot = n;
-    return MP_OK;
-}
-
-static enum mp_err
-set_num(unsigned int *slot, const char *key, const char *v, uint64_t lo, uint64_t hi,
-    struct mp_errmsg *e)
-{
-    uint64_t n;
-
-    if (mp_parse_u64(v, lo, hi, &n) != MP_OK)
-        return mp_errf(e, MP_ERR_INVALID, "%s must be %llu..%llu", key, (unsigned long long)lo,
-            (unsigned long long)hi);
-    *slot = (unsigned int)n;
-    return MP_OK;
-}
-
-static enum mp_err
-set_env(struct exchange_conf *c, const char *v, struct mp_errmsg *e)
-{
-    enum mp_err r;
-
-    if (strcmp(v, "test") == 0 || strcmp(v, "prod") == 0)
-        snprintf(c->env, sizeof(c->env), "%s", v);
-    if (strcmp(v, "test") == 0) {
-        if ((r = set_str(&c->maskinporten_url, "https://test.maskinporten.no/", e)) != MP_OK)
-            return r;
-        return set_str(&c->altinn_url, "https://platform.tt02.altinn.no", e);
-    }
-    if (strcmp(v, "prod") == 0) {
-        if ((r = set_str(&c->maskinporten_url, "https://maskinporten.no/", e)) != MP_OK)
-            return r;
-        return set_str(&c->altinn_url, "https://platform.altinn.no", e);
-    }
+    (void)kw;
+    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+        if (strcmp(v, urls[i][0]) == 0) {
+            snprintf(c->env, sizeof(c->env), "%s", v);
+            if (mp_conf_set_str(&c->maskinporten_url, urls[i][1]) != MP_OK ||
+                mp_conf_set_str(&c->altinn_url, urls[i][2]) != MP_OK)
+                return MP_ERR_NOMEM;
+            return MP_OK;
+        }
     return mp_errf(e, MP_ERR_INVALID, "env must be test or prod");
 }
+
+static void
+kw_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    const struct exchange_conf *c = obj;
+
+    mp_conf_print_value(f, kw->name, c->env[0] != '\0' ? c->env : NULL);
+}
+
+#define S(f) MP_CONF_KW(struct exchange_conf, f, MP_CONF_STR)
+#define N(f, lo, hi) MP_CONF_UINT_KW(struct exchange_conf, f, lo, hi, NULL)
+
+static const struct mp_conf_kw exchange_kw[] = {
+    {.name = "env", .type = MP_CONF_FUNC, .parse = kw_env, .print = kw_env_print},
+    S(maskinporten_url),
+    S(altinn_url),
+    S(ca_file),
+    S(signer_socket),
+    S(listen),
+    S(listen_unix),
+    N(connect_timeout_ms, 100, 60000),
+    N(timeout_ms, 100, 120000),
+    N(retries, 0, 5),
+    N(threads, 1, 64),
+    MP_CONF_KW(struct exchange_conf, unix_mode, MP_CONF_MODE),
+    S(user),
+    MP_SANDBOX_KW(struct exchange_conf, sandbox),
+    S(selfservice_url),
+    S(key_watch_profile),
+    N(key_watch_interval_s, 1, 86400),
+    MP_CONF_END,
+};
+
+const struct mp_conf_schema exchange_conf_schema = {
+    .global = exchange_kw,
+    .hint = "mp-exchange takes no sections",
+};
 
 enum mp_err
 exchange_conf_set(struct exchange_conf *c, const char *key, const char *v, struct mp_errmsg *e)
 {
-    if (strcmp(key, "env") == 0)
-        return set_env(c, v, e);
-    if (strcmp(key, "maskinporten_url") == 0)
-        return set_str(&c->maskinporten_url, v, e);
-    if (strcmp(key, "altinn_url") == 0)
-        return set_str(&c->altinn_url, v, e);
-    if (strcmp(key, "ca_file") == 0)
-        return set_str(&c->ca_file, v, e);
-    if (strcmp(key, "signer_socket") == 0)
-        return set_str(&c->signer_socket, v, e);
-    if (strcmp(key, "listen") == 0)
-        return set_str(&c->listen, v, e);
-    if (strcmp(key, "listen_unix") == 0)
-        return set_str(&c->listen_unix, v, e);
-    if (strcmp(key, "connect_timeout_ms") == 0)
-        return set_num(&c->connect_timeout_ms, key, v, 100, 60000, e);
-    if (strcmp(key, "timeout_ms") == 0)
-        return set_num(&c->timeout_ms, key, v, 100, 120000, e);
-    if (strcmp(key, "retries") == 0)
-        return set_num(&c->retries, key, v, 0, 5, e);
-    if (strcmp(key, "threads") == 0)
-        return set_num(&c->threads, key, v, 1, 64, e);
-    if (strcmp(key, "unix_mode") == 0)
-        return mp_parse_mode(v, &c->unix_mode) == MP_OK
-            ? MP_OK
-            : mp_errf(e, MP_ERR_INVALID, "unix_mode must be octal such as 0660");
-    if (strcmp(key, "user") == 0)
-        return set_str(&c->user, v, e);
-    if (strcmp(key, "sandbox") == 0)
-        return mp_sandbox_mode_parse(v, &c->sandbox, e);
-    if (strcmp(key, "selfservice_url") == 0)
-        return set_str(&c->selfservice_url, v, e);
-    if (strcmp(key, "key_watch_profile") == 0)
-        return set_str(&c->key_watch_profile, v, e);
-    if (strcmp(key, "key_watch_interval_s") == 0)
-        return set_num(&c->key_watch_interval_s, key, v, 1, 86400, e);
-    return mp_errf(e, MP_ERR_PARSE, "unknown setting \"%.64s\"", key);
-}
-
-static enum mp_err
-exchange_conf_cb(void *arg, const char *section, const char *name, const char *key,
-    const char *value, struct mp_errmsg *e)
-{
-    (void)name;
-    if (*section != '\0' || key == NULL)
-        return mp_errf(e, MP_ERR_PARSE, "mp-exchange takes no [%.32s] sections", section);
-    return exchange_conf_set(arg, key, value, e);
+    return mp_conf_set(exchange_kw, c, key, v, e);
 }
 
 enum mp_err
 exchange_conf_load(struct exchange_conf *c, const char *path, struct mp_errmsg *e)
 {
-    return mp_conf_parse_file(path, exchange_conf_cb, c, e);
+    return mp_conf_load_file(path, &exchange_conf_schema, c, e);
+}
+
+void
+exchange_conf_print(FILE *f, const struct exchange_conf *c)
+{
+    mp_conf_print(f, &exchange_conf_schema, c);
 }
 
 int

@@ -14,6 +14,9 @@
 #ifndef MP_EXCHANGE_CONF_H
 #define MP_EXCHANGE_CONF_H
 
+#include <stdio.h>
+
+#include "common/conf.h"
 #include "common/err.h"
 
 struct exchange_conf {
@@ -44,6 +47,11 @@ enum mp_err exchange_conf_load(struct exchange_conf *c, const char *path, struct
 /* Sets one key as the config file would (flags use it too). */
 enum mp_err exchange_conf_set(struct exchange_conf *c, const char *key, const char *value,
     struct mp_errmsg *e);
+/* Writes the effective configuration (defaults filled in), one "key = value" a line in the
+ * file's syntax (mp-exchange config check). */
+void exchange_conf_print(FILE *f, const struct exchange_conf *c);
+/* The keyword table behind load, set and print (common/conf.h), for mp-exchange config check. */
+extern const struct mp_conf_schema exchange_conf_schema;
 /* Checks the combination: URLs present and acceptable, something to listen on if serve. */
 enum mp_err exchange_conf_check(const struct exchange_conf *c, int serve, struct mp_errmsg *e);
 /* True for http(s) URLs whose host is 127.0.0.0/8, ::1 or localhost. */

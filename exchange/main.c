@@ -15,6 +15,7 @@ static const char usage[] =
     "  serve     the token service (HTTP on loopback and/or a Unix socket)\n"
     "  token     print a token from a running service (for scripts and CI)\n"
     "  client    Maskinporten clients and keys via the Digdir self-service API\n"
+    "  config    check --config FILE: validate a config, print the effective settings\n"
     "  version   print the version\n";
 
 int
@@ -38,6 +39,8 @@ main(int argc, char **argv)
         return exchange_cmd_token(argc - 1, argv + 1);
     if (strcmp(argv[1], "client") == 0)
         return exchange_cmd_client(argc - 1, argv + 1);
+    if (strcmp(argv[1], "config") == 0)
+        return exchange_cmd_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("mp-exchange %s\n", MP_VERSION);
         return 0;

@@ -1,6 +1,8 @@
 #include "signer/signer_conf.h"
 
 #include <grp.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,18 +69,6 @@ signer_conf_free(struct signer_conf *c)
     free(c);
 }
 
-enum mp_err
-signer_conf_set_str(char **slot, const char *value)
-{
-    char *v = strdup(value);
-
-    if (v == NULL)
-        return MP_ERR_NOMEM;
-    free(*slot);
-    *slot = v;
-    return MP_OK;
-}
-
 const char *
 signer_conf_env_aud(const char *env)
 {
@@ -117,7 +107,7 @@ signer_conf_profile_add(struct signer_conf *c, const char *name)
     return p;
 }
 
-/* Space-separated user names or numeric ids. */
+/* Space-separated user names or numeric ids (a comma between them is accepted, as ever). */
 static enum mp_err
 parse_ids(const char *value, int group, unsigned int *ids, size_t *n, struct mp_errmsg *e)
 {
@@ -147,164 +137,206 @@ parse_ids(const char *value, int group, unsigned int *ids, size_t *n, struct mp_
 }
 
 static enum mp_err
-parse_lifetime(const char *value, unsigned int *out, struct mp_errmsg *e)
+kw_uids(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
 {
-    uint64_t v;
+    struct signer_conf_profile *p = obj;
 
-    if (mp_parse_u64(value, 1, GRANT_MAX_LIFETIME, &v) != MP_OK)
-        return mp_errf(e, MP_ERR_INVALID, "lifetime must be 1..%d seconds", GRANT_MAX_LIFETIME);
-    *out = (unsigned int)v;
-    return MP_OK;
+    (void)kw;
+    return parse_ids(value, 0, p->uids, &p->nuids, e);
 }
 
 static enum mp_err
-profile_kw(struct signer_conf_profile *p, const char *key, const char *value, struct mp_errmsg *e)
+kw_gids(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
 {
-    const char *aud;
+    struct signer_conf_profile *p = obj;
 
-    if (strcmp(key, "key") == 0)
-        return signer_conf_set_str(&p->key, value);
-    if (strcmp(key, "client_id") == 0)
-        return signer_conf_set_str(&p->client_id, value);
-    if (strcmp(key, "env") == 0) {
-        if ((aud = signer_conf_env_aud(value)) == NULL)
-            return mp_errf(e, MP_ERR_INVALID, "env must be test or prod");
-        return signer_conf_set_str(&p->aud, aud);
-    }
-    if (strcmp(key, "aud") == 0)
-        return signer_conf_set_str(&p->aud, value);
-    if (strcmp(key, "scopes") == 0)
-        return signer_conf_set_str(&p->scopes, value);
-    if (strcmp(key, "kid") == 0)
-        return signer_conf_set_str(&p->kid, value);
-    if (strcmp(key, "chain") == 0)
-        return signer_conf_set_str(&p->chain, value);
-    if (strcmp(key, "alg") == 0)
-        return jws_alg_parse(value, &p->alg) == MP_OK
-            ? MP_OK
-            : mp_errf(e, MP_ERR_INVALID, "alg must be RS256, RS384 or RS512");
-    if (strcmp(key, "lifetime") == 0)
-        return parse_lifetime(value, &p->lifetime, e);
-    if (strcmp(key, "max_lifetime") == 0)
-        return parse_lifetime(value, &p->max_lifetime, e);
-    if (strcmp(key, "resources") == 0)
-        return signer_conf_set_str(&p->resources, value);
-    if (strcmp(key, "consumer_orgs") == 0)
-        return signer_conf_set_str(&p->consumer_orgs, value);
-    if (strcmp(key, "systemuser_orgs") == 0)
-        return signer_conf_set_str(&p->systemuser_orgs, value);
-    if (strcmp(key, "allow_uids") == 0)
-        return parse_ids(value, 0, p->uids, &p->nuids, e);
-    if (strcmp(key, "allow_gids") == 0)
-        return parse_ids(value, 1, p->gids, &p->ngids, e);
-    return mp_errf(e, MP_ERR_PARSE, "unknown profile setting \"%.64s\"", key);
+    (void)kw;
+    return parse_ids(value, 1, p->gids, &p->ngids, e);
 }
 
-static enum mp_err
-global_kw(struct signer_conf *c, const char *key, const char *value, struct mp_errmsg *e)
-{
-    uint64_t v;
-
-    if (strcmp(key, "module") == 0)
-        return signer_conf_set_str(&c->module, value);
-    if (strcmp(key, "module_init_args") == 0)
-        return signer_conf_set_str(&c->module_init_args, value);
-    if (strcmp(key, "module_env") == 0) {
-        if (strchr(value, '=') == NULL || value[0] == '=')
-            return mp_errf(e, MP_ERR_INVALID, "module_env must be NAME=VALUE");
-        if (c->nmodule_env >= SIGNER_CONF_MAX_ENV)
-            return mp_errf(e, MP_ERR_INVALID, "at most %d module_env lines", SIGNER_CONF_MAX_ENV);
-        if (signer_conf_set_str(&c->module_env[c->nmodule_env], value) != MP_OK)
-            return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-        c->nmodule_env++; /* only once the slot holds a string: apply reads every counted one */
-        return MP_OK;
-    }
-    if (strcmp(key, "pin_file") == 0)
-        return signer_conf_set_str(&c->pin_file, value);
-    if (strcmp(key, "socket") == 0)
-        return signer_conf_set_str(&c->socket, value);
-    if (strcmp(key, "socket_mode") == 0)
-        return mp_parse_mode(value, &c->socket_mode) == MP_OK
-            ? MP_OK
-            : mp_errf(e, MP_ERR_INVALID, "socket_mode must be octal such as 0660");
-    if (strcmp(key, "socket_group") == 0)
-        return signer_conf_set_str(&c->socket_group, value);
-    if (strcmp(key, "audit_log") == 0)
-        return signer_conf_set_str(&c->audit_log, value);
-    if (strcmp(key, "audit_key") == 0)
-        return signer_conf_set_str(&c->audit_key, value);
-    if (strcmp(key, "workers") == 0) {
-        if (mp_parse_u64(value, 1, 64, &v) != MP_OK)
-            return mp_errf(e, MP_ERR_INVALID, "workers must be 1..64");
-        c->workers = (unsigned int)v;
-        return MP_OK;
-    }
-    if (strcmp(key, "user") == 0)
-        return signer_conf_set_str(&c->user, value);
-    if (strcmp(key, "sandbox") == 0)
-        return mp_sandbox_mode_parse(value, &c->sandbox, e);
-    return mp_errf(e, MP_ERR_PARSE, "unknown setting \"%.64s\"", key);
-}
-
-/* One file or text: the profiles whose [profile NAME] header it has opened so far. */
-struct signer_conf_parse {
-    struct signer_conf *c;
-    const struct signer_conf_profile *opened[SIGNER_CONF_MAX_PROFILES];
-    size_t nopened;
-};
-
-/* A second header for the same name would silently merge into, and override, the first. */
-static enum mp_err
-profile_open(struct signer_conf_parse *ps, const struct signer_conf_profile *p, struct mp_errmsg *e)
+static void
+print_ids(FILE *f, const char *name, const unsigned int *ids, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < ps->nopened; i++)
-        if (ps->opened[i] == p)
-            return mp_errf(e, MP_ERR_PARSE, "duplicate [profile %s]", p->name);
-    ps->opened[ps->nopened++] = p; /* distinct members of c->profiles: never more than fit */
-    return MP_OK;
+    if (n == 0) {
+        mp_conf_print_value(f, name, NULL);
+        return;
+    }
+    fprintf(f, "%s =", name);
+    for (i = 0; i < n; i++)
+        fprintf(f, " %u", ids[i]);
+    fputc('\n', f);
+}
+
+static void
+kw_uids_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    const struct signer_conf_profile *p = obj;
+
+    print_ids(f, kw->name, p->uids, p->nuids);
+}
+
+static void
+kw_gids_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    const struct signer_conf_profile *p = obj;
+
+    print_ids(f, kw->name, p->gids, p->ngids);
+}
+
+/* env = test|prod is a shorthand for aud =, which prints it. */
+static enum mp_err
+kw_env(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
+{
+    const char *aud = signer_conf_env_aud(value);
+
+    if (aud == NULL)
+        return mp_errf(e, MP_ERR_INVALID, "env must be test or prod");
+    return mp_conf_set_str(mp_conf_field(obj, kw), aud);
 }
 
 static enum mp_err
-signer_conf_cb(void *arg, const char *section, const char *name, const char *key, const char *value,
-    struct mp_errmsg *e)
+kw_alg(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
 {
-    struct signer_conf_parse *ps = arg;
-    struct signer_conf *c = ps->c;
-    struct signer_conf_profile *p;
-    enum mp_err r;
-
-    if (*section == '\0')
-        r = global_kw(c, key, value, e);
-    else if (strcmp(section, "profile") == 0 && *name != '\0') {
-        if ((p = signer_conf_profile(c, name)) == NULL &&
-            (p = signer_conf_profile_add(c, name)) == NULL)
-            return mp_errf(e, MP_ERR_INVALID, "too many profiles or name too long");
-        r = key == NULL ? profile_open(ps, p, e) : profile_kw(p, key, value, e);
-    } else
-        return mp_errf(e, MP_ERR_PARSE, "unknown section [%.32s%s%.64s]", section, *name ? " " : "",
-            name);
-    if (r == MP_ERR_NOMEM)
-        mp_errf(e, r, "out of memory");
-    return r;
+    return jws_alg_parse(value, mp_conf_field(obj, kw)) == MP_OK
+        ? MP_OK
+        : mp_errf(e, MP_ERR_INVALID, "alg must be RS256, RS384 or RS512");
 }
+
+static void
+kw_alg_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    const enum jws_alg *alg = mp_conf_cfield(obj, kw);
+
+    mp_conf_print_value(f, kw->name, jws_alg_name(*alg));
+}
+
+static enum mp_err
+kw_module_env(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
+{
+    struct signer_conf *c = obj;
+
+    (void)kw;
+    if (strchr(value, '=') == NULL || value[0] == '=')
+        return mp_errf(e, MP_ERR_INVALID, "module_env must be NAME=VALUE");
+    if (c->nmodule_env >= SIGNER_CONF_MAX_ENV)
+        return mp_errf(e, MP_ERR_INVALID, "at most %d module_env lines", SIGNER_CONF_MAX_ENV);
+    if (mp_conf_set_str(&c->module_env[c->nmodule_env], value) != MP_OK)
+        return MP_ERR_NOMEM;
+    c->nmodule_env++; /* only once the slot holds a string: apply reads every counted one */
+    return MP_OK;
+}
+
+static void
+kw_module_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    const struct signer_conf *c = obj;
+    size_t i;
+
+    if (c->nmodule_env == 0)
+        mp_conf_print_value(f, kw->name, NULL);
+    for (i = 0; i < c->nmodule_env; i++)
+        mp_conf_print_value(f, kw->name, c->module_env[i]);
+}
+
+#define G(f, kind) MP_CONF_KW(struct signer_conf, f, kind)
+#define P(f, kind) MP_CONF_KW(struct signer_conf_profile, f, kind)
+
+static const struct mp_conf_kw global_kw[] = {
+    G(module, MP_CONF_STR),
+    G(module_init_args, MP_CONF_STR),
+    {.name = "module_env",
+        .type = MP_CONF_FUNC,
+        .parse = kw_module_env,
+        .print = kw_module_env_print},
+    G(pin_file, MP_CONF_STR), /* the path only: the PIN itself is never in the config */
+    G(socket, MP_CONF_STR),
+    G(socket_mode, MP_CONF_MODE),
+    G(socket_group, MP_CONF_STR),
+    G(audit_log, MP_CONF_STR),
+    G(audit_key, MP_CONF_STR),
+    MP_CONF_UINT_KW(struct signer_conf, workers, 1, 64, NULL),
+    G(user, MP_CONF_STR),
+    MP_SANDBOX_KW(struct signer_conf, sandbox),
+    MP_CONF_END,
+};
+
+static const struct mp_conf_kw profile_kw[] = {
+    P(key, MP_CONF_STR),
+    P(client_id, MP_CONF_STR),
+    {.name = "env",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct signer_conf_profile, aud),
+        .parse = kw_env}, /* no print: aud prints what it set */
+    P(aud, MP_CONF_STR),
+    P(scopes, MP_CONF_LIST),
+    P(kid, MP_CONF_STR),
+    P(chain, MP_CONF_STR),
+    {.name = "alg",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct signer_conf_profile, alg),
+        .parse = kw_alg,
+        .print = kw_alg_print},
+    MP_CONF_UINT_KW(struct signer_conf_profile, lifetime, 1, GRANT_MAX_LIFETIME, " seconds"),
+    MP_CONF_UINT_KW(struct signer_conf_profile, max_lifetime, 1, GRANT_MAX_LIFETIME, " seconds"),
+    P(resources, MP_CONF_LIST),
+    P(consumer_orgs, MP_CONF_LIST),
+    P(systemuser_orgs, MP_CONF_LIST),
+    {.name = "allow_uids", .type = MP_CONF_FUNC, .parse = kw_uids, .print = kw_uids_print},
+    {.name = "allow_gids", .type = MP_CONF_FUNC, .parse = kw_gids, .print = kw_gids_print},
+    MP_CONF_END,
+};
+
+static enum mp_err
+profile_open(void *obj, const char *name, void **out, struct mp_errmsg *e)
+{
+    struct signer_conf *c = obj;
+    struct signer_conf_profile *p;
+
+    if ((p = signer_conf_profile(c, name)) == NULL &&
+        (p = signer_conf_profile_add(c, name)) == NULL)
+        return mp_errf(e, MP_ERR_INVALID, "too many profiles or name too long");
+    *out = p;
+    return MP_OK;
+}
+
+static const void *
+profile_at(const void *obj, size_t i, const char **name)
+{
+    const struct signer_conf *c = obj;
+
+    if (i >= c->nprofiles)
+        return NULL;
+    *name = c->profiles[i]->name;
+    return c->profiles[i];
+}
+
+const struct mp_conf_schema signer_conf_schema = {
+    .global = global_kw,
+    .kind = "profile",
+    .section = profile_kw,
+    .open = profile_open,
+    .at = profile_at,
+};
 
 enum mp_err
 signer_conf_load(struct signer_conf *c, const char *path, struct mp_errmsg *e)
 {
-    struct signer_conf_parse ps = {.c = c};
-
-    return mp_conf_parse_file(path, signer_conf_cb, &ps, e);
+    return mp_conf_load_file(path, &signer_conf_schema, c, e);
 }
 
 enum mp_err
 signer_conf_load_text(struct signer_conf *c, const char *text, const char *label,
     struct mp_errmsg *e)
 {
-    struct signer_conf_parse ps = {.c = c};
+    return mp_conf_load_text(text, strlen(text), label, &signer_conf_schema, c, e);
+}
 
-    return mp_conf_parse_text(text, strlen(text), label, signer_conf_cb, &ps, e);
+void
+signer_conf_print(FILE *f, const struct signer_conf *c)
+{
+    mp_conf_print(f, &signer_conf_schema, c);
 }
 
 enum mp_err

@@ -14,8 +14,10 @@
 #define MP_SIGNER_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
+#include "common/conf.h"
 #include "common/err.h"
 #include "signer/grant/grant_claims.h"
 #include "signer/grant/jws.h"
@@ -76,8 +78,11 @@ struct signer_conf_profile *signer_conf_profile_add(struct signer_conf *c, const
 
 /* "test" → https://test.maskinporten.no/, "prod" → https://maskinporten.no/, else NULL. */
 const char *signer_conf_env_aud(const char *env);
-/* Replaces *slot with a copy of value. */
-enum mp_err signer_conf_set_str(char **slot, const char *value);
+/* Writes the effective configuration (defaults filled in) in the file's own syntax, one
+ * "key = value" a line, profiles as [profile NAME] blocks (mp-signer config check). */
+void signer_conf_print(FILE *f, const struct signer_conf *c);
+/* The keyword tables behind load and print (common/conf.h), for mp-signer config check. */
+extern const struct mp_conf_schema signer_conf_schema;
 /* Applies module_env entries with setenv(3) before the module is loaded. */
 enum mp_err signer_conf_apply_module_env(const struct signer_conf *c, struct mp_errmsg *e);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/conf.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/num.h"
@@ -118,10 +119,10 @@ grant_parse(int argc, char **argv, struct grant_flags *f)
     return CLI_OK;
 }
 
-#define SET_IF(slot, v)                                                \
-    do {                                                               \
-        if ((v) != NULL && signer_conf_set_str(&(slot), (v)) != MP_OK) \
-            return mp_errf(e, MP_ERR_NOMEM, "out of memory");          \
+#define SET_IF(slot, v)                                            \
+    do {                                                           \
+        if ((v) != NULL && mp_conf_set_str(&(slot), (v)) != MP_OK) \
+            return mp_errf(e, MP_ERR_NOMEM, "out of memory");      \
     } while (0)
 
 /* Flags override the config. Values are checked here, before the token is touched. */

@@ -10,6 +10,7 @@
 
 #include <openssl/pem.h>
 
+#include "common/conf.h"
 #include "common/buf.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -144,8 +145,8 @@ key_ctx_open(struct key_ctx *k, const struct key_flags *f, bool rw, struct mp_er
 
     if ((r = cli_config(f->config, f->profile, &k->conf, &k->prof, e)) != MP_OK)
         return r;
-    if ((f->module != NULL && signer_conf_set_str(&k->conf->module, f->module) != MP_OK) ||
-        (f->pin_file != NULL && signer_conf_set_str(&k->conf->pin_file, f->pin_file) != MP_OK))
+    if ((f->module != NULL && mp_conf_set_str(&k->conf->module, f->module) != MP_OK) ||
+        (f->pin_file != NULL && mp_conf_set_str(&k->conf->pin_file, f->pin_file) != MP_OK))
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     uri = f->token != NULL ? f->token : f->key != NULL ? f->key : k->prof->key;
     if (uri == NULL)

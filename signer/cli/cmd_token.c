@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "pkcs11/hsm.h"
@@ -42,8 +43,8 @@ token_run(const struct token_flags *f, struct mp_errmsg *e)
 
     if ((r = cli_config(f->config, NULL, &c, &p, e)) != MP_OK)
         return r;
-    if ((f->module != NULL && (r = signer_conf_set_str(&c->module, f->module)) != MP_OK) ||
-        (f->pin_file != NULL && (r = signer_conf_set_str(&c->pin_file, f->pin_file)) != MP_OK))
+    if ((f->module != NULL && (r = mp_conf_set_str(&c->module, f->module)) != MP_OK) ||
+        (f->pin_file != NULL && (r = mp_conf_set_str(&c->pin_file, f->pin_file)) != MP_OK))
         goto out;
     if (f->label == NULL || f->so_pin_file == NULL || c->module == NULL || c->pin_file == NULL) {
         r = mp_errf(e, MP_ERR_INVALID,

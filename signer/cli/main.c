@@ -19,6 +19,7 @@ static const char usage[] =
     "  key          generate | csr | import-cert | list  (keys that never leave the token)\n"
     "  audit        verify | show  (offline checks of the signing log)\n"
     "  token-init   initialise a developer/CI token (SoftHSM), PINs from files\n"
+    "  config       check --config FILE: validate a config, print the effective settings\n"
     "  version      print the version\n"
     "Run mp-signer COMMAND --help for the options of a command.\n";
 
@@ -58,6 +59,8 @@ main(int argc, char **argv)
         return cmd_audit(argc - 1, argv + 1);
     if (strcmp(argv[1], "token-init") == 0)
         return cmd_token_init(argc - 1, argv + 1);
+    if (strcmp(argv[1], "config") == 0)
+        return cmd_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("mp-signer %s\n", MP_VERSION);
         return CLI_OK;

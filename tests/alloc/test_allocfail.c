@@ -4,7 +4,8 @@
  * the same answer as the unfailed run, and must leave no allocation behind.
  *
  * The operations are the grant's JWS builder (claims, header with x5c or kid, signing input,
- * signature, self-verification) and the parsers of what upstreams and the signer answer.
+ * signature, self-verification), the parsers of what upstreams and the signer answer, and both
+ * daemons' config loading (keyword tables) with its printing.
  *
  * glibc lets a program replace malloc (all four calls together); the replacements here count
  * and fail, and hand the real work to glibc's own __libc_* entry points. Sanitizer builds
@@ -20,9 +21,12 @@
 
 #include "common/buf.h"
 #include "common/frame.h"
+#include "common/conf.h"
 #include "exchange/answer.h"
+#include "exchange/exchange_conf.h"
 #include "signer/grant/grant_claims.h"
 #include "signer/grant/jws.h"
+#include "signer/signer_conf.h"
 #include "tests/unit/testcert.h"
 
 extern void *__libc_malloc(size_t n);
@@ -243,6 +247,53 @@ out:
     return r;
 }
 
+/* A config read (keyword tables, profiles, repeatable keys) and printed back into out. */
+static enum mp_err
+conf_print(const struct mp_conf_schema *s, void *obj, const char *text, char *out, size_t outlen)
+{
+    struct mp_errmsg e = {{0}};
+    FILE *f = NULL;
+    enum mp_err r = MP_ERR_NOMEM;
+
+    if (obj == NULL || (r = mp_conf_load_text(text, strlen(text), "t.conf", s, obj, &e)) != MP_OK)
+        goto out;
+    r = MP_ERR_NOMEM;
+    if ((f = fmemopen(out, outlen, "w")) == NULL)
+        goto out;
+    mp_conf_print(f, s, obj);
+    r = fclose(f) == 0 ? MP_OK : MP_ERR_IO;
+out:
+    return r;
+}
+
+static enum mp_err
+op_signer_conf(char *out, size_t outlen)
+{
+    static const char text[] = "module = /usr/lib/softhsm/libsofthsm2.so\n"
+                               "module_env = SOFTHSM2_CONF=/tmp/s.conf\nmodule_env = B=1\n"
+                               "pin_file = /etc/pin\nworkers = 4\nsandbox = log\n"
+                               "[profile default]\nkey = pkcs11:object=k\nenv = test\n"
+                               "scopes = a:b c:d\nallow_uids = 0 1000\nalg = RS384\n"
+                               "[profile b]\naud = https://x/\nresources = urn:a\n";
+    struct signer_conf *c = signer_conf_new();
+    enum mp_err r = conf_print(&signer_conf_schema, c, text, out, outlen);
+
+    signer_conf_free(c);
+    return r;
+}
+
+static enum mp_err
+op_exchange_conf(char *out, size_t outlen)
+{
+    static const char text[] = "env = test\nsigner_socket = /run/s\nlisten = 127.0.0.1:1\n"
+                               "threads = 4\nunix_mode = 0600\nca_file = /etc/ca.pem\n";
+    struct exchange_conf *c = exchange_conf_new();
+    enum mp_err r = conf_print(&exchange_conf_schema, c, text, out, outlen);
+
+    exchange_conf_free(c);
+    return r;
+}
+
 struct sweep {
     const char *name;
     op_fn fn;
@@ -314,7 +365,8 @@ main(void)
     static const struct sweep sweeps[] = {{"JWS builder, x5c header", op_jws_x5c},
         {"JWS builder, kid header", op_jws_kid}, {"Maskinporten token parser", op_token},
         {"Maskinporten error parser", op_error}, {"Altinn answer parser", op_altinn},
-        {"signer frame encode/decode", op_frame}};
+        {"signer frame encode/decode", op_frame}, {"signer config read and print", op_signer_conf},
+        {"exchange config read and print", op_exchange_conf}};
     static char want[JWS_MAX], got[JWS_MAX];
     struct tc_spec spec = {.cn = "alloc sweep", .org_id = "NTRNO-314159268"};
     size_t i;

@@ -39,9 +39,9 @@ struct fake_fault {
 };
 
 struct fake {
-    char listen[64];
+    char *listen;
     char *tls_cert, *tls_key, *ca_file, *issuer;
-    long token_lifetime, altinn_lifetime;
+    unsigned int token_lifetime, altinn_lifetime; /* seconds */
     /* The self-service API adds clients and replaces their key sets while /token reads them:
      * after start-up, clients[], nclients and every client's fields are read and written only
      * under reg. Lock order: reg before mu. */

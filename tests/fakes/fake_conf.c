@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,7 +6,6 @@
 #include <openssl/err.h>
 
 #include "common/conf.h"
-#include "common/num.h"
 #include "common/orgno.h"
 #include "tests/fakes/fake.h"
 
@@ -21,96 +21,88 @@ fake_client_find(struct fake *f, const char *id)
 }
 
 static enum mp_err
-set_str(char **slot, const char *v, struct mp_errmsg *e)
+kw_org(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
 {
-    free(*slot);
-    if ((*slot = strdup(v)) == NULL)
-        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    struct fake_client *c = obj;
+
+    (void)kw;
+    if (!mp_orgno_valid(v))
+        return mp_errf(e, MP_ERR_INVALID, "org must be a valid organisation number");
+    memcpy(c->org, v, 10);
     return MP_OK;
 }
 
 static enum mp_err
-client_kw(struct fake_client *c, const char *key, const char *v, struct mp_errmsg *e)
+kw_jwks(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
 {
+    struct fake_client *c = obj;
     json_error_t je;
 
-    if (strcmp(key, "org") == 0) {
-        if (!mp_orgno_valid(v))
-            return mp_errf(e, MP_ERR_INVALID, "org must be a valid organisation number");
-        memcpy(c->org, v, 10);
-        return MP_OK;
-    }
-    if (strcmp(key, "scopes") == 0)
-        return set_str(&c->scopes, v, e);
-    if (strcmp(key, "consumer_orgs") == 0)
-        return set_str(&c->consumer_orgs, v, e);
-    if (strcmp(key, "systemuser_orgs") == 0)
-        return set_str(&c->systemuser_orgs, v, e);
-    if (strcmp(key, "jwks") == 0) {
-        json_decref(c->jwks);
-        c->jwks = json_load_file(v, JSON_REJECT_DUPLICATES, &je);
-        if (c->jwks == NULL || !json_is_array(json_object_get(c->jwks, "keys")))
-            return mp_errf(e, MP_ERR_PARSE, "jwks %s: not a JWKS ({\"keys\":[…]})", v);
-        return MP_OK;
-    }
-    return mp_errf(e, MP_ERR_PARSE, "unknown client setting \"%.64s\"", key);
+    (void)kw;
+    json_decref(c->jwks);
+    c->jwks = json_load_file(v, JSON_REJECT_DUPLICATES, &je);
+    if (c->jwks == NULL || !json_is_array(json_object_get(c->jwks, "keys")))
+        return mp_errf(e, MP_ERR_PARSE, "jwks %s: not a JWKS ({\"keys\":[…]})", v);
+    return MP_OK;
 }
 
-static enum mp_err
-global_kw(struct fake *f, const char *key, const char *v, struct mp_errmsg *e)
-{
-    uint64_t n;
+#define G(f, kind) MP_CONF_KW(struct fake, f, kind)
+#define C(f) MP_CONF_KW(struct fake_client, f, MP_CONF_LIST)
 
-    if (strcmp(key, "listen") == 0) {
-        snprintf(f->listen, sizeof(f->listen), "%s", v);
-        return MP_OK;
-    }
-    if (strcmp(key, "tls_cert") == 0)
-        return set_str(&f->tls_cert, v, e);
-    if (strcmp(key, "tls_key") == 0)
-        return set_str(&f->tls_key, v, e);
-    if (strcmp(key, "ca") == 0)
-        return set_str(&f->ca_file, v, e);
-    if (strcmp(key, "issuer") == 0)
-        return set_str(&f->issuer, v, e);
-    if (strcmp(key, "token_lifetime") == 0 || strcmp(key, "altinn_lifetime") == 0) {
-        if (mp_parse_u64(v, 1, 86400, &n) != MP_OK)
-            return mp_errf(e, MP_ERR_INVALID, "%s must be 1..86400", key);
-        *(key[0] == 't' ? &f->token_lifetime : &f->altinn_lifetime) = (long)n;
-        return MP_OK;
-    }
-    return mp_errf(e, MP_ERR_PARSE, "unknown setting \"%.64s\"", key);
-}
+static const struct mp_conf_kw global_kw[] = {
+    G(listen, MP_CONF_STR),
+    G(tls_cert, MP_CONF_STR),
+    G(tls_key, MP_CONF_STR),
+    {.name = "ca", .type = MP_CONF_STR, .offset = offsetof(struct fake, ca_file)},
+    G(issuer, MP_CONF_STR),
+    MP_CONF_UINT_KW(struct fake, token_lifetime, 1, 86400, NULL),
+    MP_CONF_UINT_KW(struct fake, altinn_lifetime, 1, 86400, NULL),
+    MP_CONF_END,
+};
+
+static const struct mp_conf_kw client_kw[] = {
+    {.name = "org", .type = MP_CONF_FUNC, .parse = kw_org},
+    C(scopes),
+    C(consumer_orgs),
+    C(systemuser_orgs),
+    {.name = "jwks", .type = MP_CONF_FUNC, .parse = kw_jwks},
+    MP_CONF_END,
+};
 
 static enum mp_err
-conf_cb(void *arg, const char *section, const char *name, const char *key, const char *value,
-    struct mp_errmsg *e)
+client_open(void *obj, const char *name, void **out, struct mp_errmsg *e)
 {
-    struct fake *f = arg;
+    struct fake *f = obj;
     struct fake_client *c;
 
-    if (*section == '\0' && key != NULL)
-        return global_kw(f, key, value, e);
-    if (strcmp(section, "client") != 0 || *name == '\0')
-        return mp_errf(e, MP_ERR_PARSE, "sections are [client CLIENT_ID]");
     if ((c = fake_client_find(f, name)) == NULL) {
         if (f->nclients == FAKE_MAX_CLIENTS)
             return mp_errf(e, MP_ERR_INVALID, "at most %d clients", FAKE_MAX_CLIENTS);
         c = &f->clients[f->nclients++];
         snprintf(c->id, sizeof(c->id), "%s", name);
     }
-    return key == NULL ? MP_OK : client_kw(c, key, value, e);
+    *out = c;
+    return MP_OK;
 }
+
+static const struct mp_conf_schema schema = {
+    .global = global_kw,
+    .kind = "client",
+    .section = client_kw,
+    .open = client_open,
+    .hint = "sections are [client CLIENT_ID]",
+};
 
 enum mp_err
 fake_load(struct fake *f, const char *path, struct mp_errmsg *e)
 {
     enum mp_err r;
 
-    snprintf(f->listen, sizeof(f->listen), "127.0.0.1:0");
+    if (mp_conf_set_str(&f->listen, "127.0.0.1:0") != MP_OK)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     f->token_lifetime = 120;
     f->altinn_lifetime = 1800;
-    if ((r = mp_conf_parse_file(path, conf_cb, f, e)) != MP_OK)
+    if ((r = mp_conf_load_file(path, &schema, f, e)) != MP_OK)
         return r;
     if (f->issuer == NULL || f->ca_file == NULL)
         return mp_errf(e, MP_ERR_INVALID, "%s: issuer and ca are required", path);

@@ -208,7 +208,7 @@ signer_conf_lifetime_out_of_range_or_not_a_number_is_refused(void **state)
         snprintf(text, sizeof(text), "[profile p]\nkey = k\nlifetime = %s\n", bad[i]);
         assert_load_fails(text, MP_ERR_INVALID, "t.conf:3: lifetime must be 1..120 seconds");
         snprintf(text, sizeof(text), "[profile p]\nmax_lifetime = %s\n", bad[i]);
-        assert_load_fails(text, MP_ERR_INVALID, "t.conf:2: lifetime must be 1..120 seconds");
+        assert_load_fails(text, MP_ERR_INVALID, "t.conf:2: max_lifetime must be 1..120 seconds");
     }
     assert_int_equal(load("[profile p]\nlifetime = 120\nmax_lifetime = 1\n"), MP_OK);
     assert_int_equal(signer_conf_profile(conf, "p")->lifetime, 120);
@@ -348,6 +348,75 @@ signer_conf_profile_name_over_63_characters_is_refused(void **state)
     assert_int_equal(conf->nprofiles, 0);
 }
 
+static void
+signer_conf_comma_in_a_list_is_refused_with_its_line(void **state)
+{
+    static const char *const keys[] = {"scopes", "resources", "consumer_orgs", "systemuser_orgs"};
+    char text[128], msg[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(text, sizeof(text), "[profile p]\nkey = k\n%s = a:b, c:d\n", keys[i]);
+        snprintf(msg, sizeof(msg), "t.conf:3: %s is a space-separated list: no commas", keys[i]);
+        assert_load_fails(text, MP_ERR_INVALID, msg);
+        assert_int_equal(fresh(NULL), 0);
+    }
+    assert_int_equal(load("[profile p]\nscopes = a:b  c:d\n"), MP_OK);
+}
+
+/* signer_conf_print into a static buffer. */
+static const char *
+printed(void)
+{
+    static char out[4096];
+    FILE *f = fmemopen(out, sizeof(out), "w");
+
+    assert_non_null(f);
+    signer_conf_print(f, conf);
+    assert_int_equal(fclose(f), 0);
+    return out;
+}
+
+static void
+signer_conf_print_fills_in_the_defaults(void **state)
+{
+    const char *out;
+
+    (void)state;
+    assert_int_equal(load("workers = 3\n[profile default]\nenv = prod\n"), MP_OK);
+    out = printed();
+    assert_non_null(strstr(out, "# module =\n"));
+    assert_non_null(strstr(out, "# module_env =\n"));
+    assert_non_null(strstr(out, "socket_mode = 0660\n"));
+    assert_non_null(strstr(out, "workers = 3\n"));
+    assert_non_null(strstr(out, "sandbox = enforce\n"));
+    assert_non_null(strstr(out, "\n[profile default]\n"));
+    assert_non_null(strstr(out, "aud = https://maskinporten.no/\n"));
+    assert_null(strstr(out, "\nenv ")); /* env is shorthand for aud, which prints it */
+    assert_non_null(strstr(out, "alg = RS256\nlifetime = 60\nmax_lifetime = 120\n"));
+    assert_non_null(strstr(out, "# allow_uids =\n"));
+}
+
+static void
+signer_conf_print_reads_back_the_same(void **state)
+{
+    char first[4096];
+
+    (void)state;
+    assert_int_equal(load(full), MP_OK);
+    snprintf(first, sizeof(first), "%s", printed());
+    assert_non_null(strstr(first,
+        "module_env = SOFTHSM2_CONF=/var/lib/mp/softhsm2.conf\n"
+        "module_env = OTHER=x=y\n"));
+    assert_non_null(strstr(first, "pin_file = /etc/mp-signer/pin\n"));
+    assert_non_null(strstr(first, "allow_uids = 0 1000 0\n"));
+    assert_non_null(strstr(first, "alg = RS512\n"));
+    assert_int_equal(fresh(NULL), 0);
+    assert_int_equal(load(first), MP_OK);
+    assert_string_equal(printed(), first);
+}
+
 int
 main(void)
 {
@@ -373,6 +442,9 @@ main(void)
         cmocka_unit_test_setup(signer_conf_workers_is_range_checked, fresh),
         cmocka_unit_test_setup(signer_conf_duplicate_profile_is_refused_at_its_header, fresh),
         cmocka_unit_test_setup(signer_conf_profile_name_over_63_characters_is_refused, fresh),
+        cmocka_unit_test_setup(signer_conf_comma_in_a_list_is_refused_with_its_line, fresh),
+        cmocka_unit_test_setup(signer_conf_print_fills_in_the_defaults, fresh),
+        cmocka_unit_test_setup(signer_conf_print_reads_back_the_same, fresh),
     };
 
     return cmocka_run_group_tests(tests, NULL, teardown);
