@@ -28,8 +28,8 @@ profile_name_accepts_the_charset(void **state)
 static void
 profile_name_refuses_others(void **state)
 {
-    static const char *const bad[] = {"", "a b", "a\nb", "a\x1f", "a/b", "a:b", "\xc3\xa6",
-        "a\\b", "a%0a", "a\"b", "a\x7f",
+    static const char *const bad[] = {"", "a b", "a\nb", "a\x1f", "a/b", "a:b", "\xc3\xa6", "a\\b",
+        "a%0a", "a\"b", "a\x7f",
         "1234567890123456789012345678901234567890123456789012345678901234"};
     size_t i;
 
