@@ -1,3 +1,4 @@
+/* The logger: level filter, journald prefix, and escaping of every byte that could forge a line. */
 #include "common/log.h"
 
 #include <stdarg.h>
@@ -40,10 +41,37 @@ level_name(enum mp_log_level level)
     return "log";
 }
 
+size_t
+mp_log_escape(char *out, size_t outlen, const char *in)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    const unsigned char *p;
+
+    if (outlen == 0)
+        return 0;
+    for (p = (const unsigned char *)in; *p != '\0'; p++) {
+        if (*p >= 0x20 && *p != 0x7f && *p != '\\') {
+            if (n + 1 >= outlen)
+                break;
+            out[n++] = (char)*p;
+            continue;
+        }
+        if (n + 4 >= outlen) /* never half an escape */
+            break;
+        out[n++] = '\\';
+        out[n++] = 'x';
+        out[n++] = hex[*p >> 4];
+        out[n++] = hex[*p & 0xf];
+    }
+    out[n] = '\0';
+    return n;
+}
+
 void
 mp_log(enum mp_log_level level, const char *fmt, ...)
 {
-    char line[1024];
+    char line[1024], safe[4 * sizeof(line)];
     va_list ap;
 
     if (level > log_max)
@@ -51,9 +79,12 @@ mp_log(enum mp_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    /* Arguments come from requests and upstream answers: a newline in one would start a line
+     * of its own, and "<2>" after it a forged journal priority. */
+    mp_log_escape(safe, sizeof(safe), line);
     /* One fprintf per line so concurrent threads never interleave inside a line. */
     if (log_journal)
-        fprintf(stderr, "<%d>%s\n", (int)level, line);
+        fprintf(stderr, "<%d>%s\n", (int)level, safe);
     else
-        fprintf(stderr, "%s: %s: %s\n", log_prog, level_name(level), line);
+        fprintf(stderr, "%s: %s: %s\n", log_prog, level_name(level), safe);
 }

@@ -4,6 +4,8 @@
 #ifndef MP_LOG_H
 #define MP_LOG_H
 
+#include <stddef.h>
+
 enum mp_log_level {
     MP_LOG_ERR = 3,
     MP_LOG_WARN = 4,
@@ -14,6 +16,10 @@ enum mp_log_level {
 void mp_log_init(const char *progname, enum mp_log_level max_level);
 void mp_log_set_level(enum mp_log_level max_level);
 int mp_log_enabled(enum mp_log_level level);
+/* Copies in to out (outlen bytes, NUL included) with each C0 control byte, DEL and backslash
+ * written as \xNN, so one event stays one line and the escape is unambiguous; cut at a whole
+ * character. Returns the length written. mp_log applies it to every line. */
+size_t mp_log_escape(char *out, size_t outlen, const char *in);
 void mp_log(enum mp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define mp_error(...) mp_log(MP_LOG_ERR, __VA_ARGS__)

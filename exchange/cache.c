@@ -1,3 +1,4 @@
+/* The token cache: one entry per request key, single flight per token kind, LRU when full. */
 #include "exchange/cache.h"
 
 #include <pthread.h>
@@ -6,7 +7,7 @@
 
 #include "common/log.h"
 
-#define CACHE_MAX 256
+#define CACHE_MAX CACHE_MAX_KEYS
 #define REFRESH_RETRY_S 5
 
 enum kind { K_MP = 0, K_ALT = 1 };
@@ -26,7 +27,7 @@ struct entry {
     char key[2560];
     struct token_req q;
     struct slot s[2];
-    time_t last_used;
+    unsigned long long used; /* c->tick at its last lookup: the LRU order */
     int waiters; /* callers asleep in flight_wait: the entry may not be evicted under them */
     struct entry *next;
 };
@@ -36,6 +37,7 @@ struct cache {
     pthread_cond_t cv;
     struct entry *head;
     size_t n;
+    unsigned long long tick;
     int bg_running;
     struct pipeline *f;
     struct metrics *m;
@@ -124,7 +126,7 @@ busy(const struct entry *e)
 
 /* Drops idle entries whose tokens are no longer usable (called with mu held). */
 static void
-evict(struct cache *c, time_t now)
+evict_expired(struct cache *c, time_t now)
 {
     struct entry **pp = &c->head, *e;
 
@@ -138,6 +140,27 @@ evict(struct cache *c, time_t now)
     }
 }
 
+/* Drops the least recently used idle entry, valid tokens and all (called with mu held): a
+ * caller who asks for many keys must not lock everyone else out until tokens expire. An entry
+ * in flight or with waiters stays. Returns 0 if every entry is busy. */
+static int
+evict_lru(struct cache *c)
+{
+    struct entry **pp, **victim = NULL, *e;
+
+    for (pp = &c->head; *pp != NULL; pp = &(*pp)->next)
+        if (!busy(*pp) && (victim == NULL || (*pp)->used < (*victim)->used))
+            victim = pp;
+    if (victim == NULL)
+        return 0;
+    e = *victim;
+    *victim = e->next;
+    entry_free(e);
+    c->n--;
+    metrics_cache_evicted(c->m);
+    return 1;
+}
+
 static struct entry *
 entry_get(struct cache *c, const struct token_req *q, const char *key, struct xerr *err)
 {
@@ -147,9 +170,14 @@ entry_get(struct cache *c, const struct token_req *q, const char *key, struct xe
         if (strcmp(e->key, key) == 0)
             return e;
     if (c->n >= CACHE_MAX)
-        evict(c, time(NULL));
-    if (c->n >= CACHE_MAX || (e = calloc(1, sizeof(*e))) == NULL) {
-        xerr_set(err, 503, "temporarily_unavailable", "token cache full (%d keys)", CACHE_MAX);
+        evict_expired(c, time(NULL));
+    if (c->n >= CACHE_MAX && !evict_lru(c)) {
+        xerr_set(err, 503, "temporarily_unavailable", "token cache full (%d keys in flight)",
+            CACHE_MAX);
+        return NULL;
+    }
+    if ((e = calloc(1, sizeof(*e))) == NULL) {
+        xerr_set(err, 503, "temporarily_unavailable", "out of memory");
         return NULL;
     }
     memcpy(e->key, key, strlen(key) + 1);
@@ -307,7 +335,7 @@ slot_get(struct cache *c, const struct token_req *q, enum kind k, struct xtok *o
     s = &e->s[k];
     for (;;) {
         now = time(NULL);
-        e->last_used = now;
+        e->used = ++c->tick;
         if (usable(&s->tok, now)) {
             if (refresh_due(&s->tok, now) && !s->refreshing && !s->fetching &&
                 now >= s->retry_after)

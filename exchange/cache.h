@@ -12,6 +12,10 @@
 
 struct cache;
 
+/* Keys held at once. When all hold tokens, a new key evicts the least recently used entry that
+ * nobody is fetching or waiting on; a 503 "token cache full" only when every entry is. */
+#define CACHE_MAX_KEYS 256
+
 struct cache *cache_new(struct pipeline *f, struct metrics *m);
 /* Waits for background refreshes, then wipes and frees every token. */
 void cache_free(struct cache *c);

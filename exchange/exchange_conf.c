@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/conf.h"
+#include "common/profile_name.h"
 #include "common/sandbox.h"
 
 struct exchange_conf *
@@ -73,6 +74,23 @@ kw_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
     mp_conf_print_value(f, kw->name, c->env[0] != '\0' ? c->env : NULL);
 }
 
+/* A signer profile name: the same charset the signer's [profile NAME] sections take. */
+static enum mp_err
+kw_profile(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
+{
+    if (!mp_profile_name_valid(v, strlen(v)))
+        return mp_errf(e, MP_ERR_INVALID,
+            "profile name \"%.64s\" may hold only " MP_PROFILE_NAME_CHARS " (1..%d characters)", v,
+            MP_PROFILE_NAME_MAX);
+    return mp_conf_set_str(mp_conf_field(obj, kw), v);
+}
+
+static void
+kw_str_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    mp_conf_print_value(f, kw->name, *(char *const *)mp_conf_cfield(obj, kw));
+}
+
 #define S(f) MP_CONF_KW(struct exchange_conf, f, MP_CONF_STR)
 #define N(f, lo, hi) MP_CONF_UINT_KW(struct exchange_conf, f, lo, hi, NULL)
 
@@ -92,7 +110,11 @@ static const struct mp_conf_kw exchange_kw[] = {
     S(user),
     MP_SANDBOX_KW(struct exchange_conf, sandbox),
     S(selfservice_url),
-    S(key_watch_profile),
+    {.name = "key_watch_profile",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct exchange_conf, key_watch_profile),
+        .parse = kw_profile,
+        .print = kw_str_print},
     N(key_watch_interval_s, 1, 86400),
     MP_CONF_END,
 };

@@ -48,7 +48,9 @@ struct metrics {
     size_t nreq, ncache, nuerr;
     struct hist up[4];
     size_t nup;
-    unsigned long long signer_calls;
+    unsigned long long signer_calls, evicted;
+    struct counter refused[16];
+    size_t nrefused;
     double skew;
     int have_skew;
     time_t skew_warned;
@@ -110,6 +112,22 @@ metrics_request(struct metrics *m, const char *route, int status)
     snprintf(s, sizeof(s), "%d", status);
     pthread_mutex_lock(&m->mu);
     bump(m->req, &m->nreq, MAX_SERIES, route, s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void
+metrics_cache_evicted(struct metrics *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->evicted++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void
+metrics_refused(struct metrics *m, const char *reason, const char *route)
+{
+    pthread_mutex_lock(&m->mu);
+    bump(m->refused, &m->nrefused, sizeof(m->refused) / sizeof(m->refused[0]), reason, route);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -395,6 +413,17 @@ metrics_render(struct metrics *m, struct mp_buf *o)
     if (r == MP_OK)
         r = render_counters(o, "mp_exchange_cache_total", "token cache lookups", "kind", "result",
             m->cache, m->ncache);
+    if (r == MP_OK)
+        r = render_counters(o, "mp_exchange_requests_refused_total",
+            "requests refused before routing (host, origin, sec_fetch_site, header)", "reason",
+            "route", m->refused, m->nrefused);
+    if (r == MP_OK)
+        r = mp_buf_putf(o,
+            "# HELP mp_exchange_cache_evictions_total entries with valid tokens dropped, least "
+            "recently used first, to make room for a new key\n"
+            "# TYPE mp_exchange_cache_evictions_total counter\n"
+            "mp_exchange_cache_evictions_total %llu\n",
+            m->evicted);
     if (r == MP_OK)
         r = render_counters(o, "mp_exchange_upstream_errors_total",
             "upstream errors by target and code (MP code, HTTP class or transport)", "target",

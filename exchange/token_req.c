@@ -1,3 +1,4 @@
+/* Query parameters of a token request: checks, normalisation, and the cache key. */
 #include "exchange/token_req.h"
 
 #include <stdio.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 
 #include "common/orgno.h"
+#include "common/profile_name.h"
 
 static int
 printable(const char *s)
@@ -31,8 +33,15 @@ token_req_set(struct token_req *q, const char *key, const char *v, struct mp_err
 {
     if (strcmp(key, "scope") == 0)
         return copy(q->scope, sizeof(q->scope), v, "scope", e);
-    if (strcmp(key, "profile") == 0)
-        return copy(q->profile, sizeof(q->profile), v, "profile", e);
+    if (strcmp(key, "profile") == 0) {
+        /* Empty is the default profile (finish fills it in); the value is never echoed. */
+        if (v[0] != '\0' && !mp_profile_name_valid(v, strlen(v)))
+            return mp_errf(e, MP_ERR_INVALID,
+                "profile may hold only " MP_PROFILE_NAME_CHARS " (1..%d characters)",
+                MP_PROFILE_NAME_MAX);
+        memcpy(q->profile, v, strlen(v) + 1);
+        return MP_OK;
+    }
     if (strcmp(key, "resource") == 0) {
         if (q->nresources >= TOKEN_REQ_MAX_RESOURCES)
             return mp_errf(e, MP_ERR_INVALID, "at most %d resource parameters",
@@ -96,6 +105,26 @@ scope_normalise(char *scope, struct mp_errmsg *e)
     return MP_OK;
 }
 
+/* Sorted, duplicates dropped: the resource list is a set, and the key must not depend on how
+ * often or in which order a caller repeated a value. */
+static void
+resources_normalise(struct token_req *q)
+{
+    size_t i, n = 0;
+
+    qsort(q->resources, q->nresources, sizeof(q->resources[0]), cmp_res);
+    for (i = 0; i < q->nresources; i++) {
+        if (n > 0 && strcmp(q->resources[i], q->resources[n - 1]) == 0)
+            continue;
+        if (n != i)
+            memcpy(q->resources[n], q->resources[i], sizeof(q->resources[0]));
+        n++;
+    }
+    for (i = n; i < q->nresources; i++)
+        memset(q->resources[i], 0, sizeof(q->resources[0]));
+    q->nresources = n;
+}
+
 enum mp_err
 token_req_finish(struct token_req *q, struct mp_errmsg *e)
 {
@@ -107,18 +136,43 @@ token_req_finish(struct token_req *q, struct mp_errmsg *e)
         return r;
     if (q->su_ref[0] != '\0' && q->su_org[0] == '\0')
         return mp_errf(e, MP_ERR_INVALID, "systemuser_ref needs systemuser_org");
-    qsort(q->resources, q->nresources, sizeof(q->resources[0]), cmp_res);
+    /* profile= and no profile mean the signer's default profile: one key, one fetch. */
+    if (q->profile[0] == '\0')
+        memcpy(q->profile, "default", sizeof("default"));
+    resources_normalise(q);
     return MP_OK;
+}
+
+/* Appends "LEN:VALUE," to out at *n; a separator byte alone would let one field's bytes pass
+ * for the next field's. */
+static int
+key_field(char *out, size_t outlen, size_t *n, const char *v)
+{
+    int w;
+
+    if (*n >= outlen)
+        return 0;
+    w = snprintf(out + *n, outlen - *n, "%zu:%s,", strlen(v), v);
+    if (w < 0 || (size_t)w >= outlen - *n)
+        return 0;
+    *n += (size_t)w;
+    return 1;
 }
 
 enum mp_err
 token_req_key(const struct token_req *q, char *out, size_t outlen)
 {
-    size_t n, i;
+    const char *fixed[5] = {q->profile, q->scope, q->consumer_org, q->su_org, q->su_ref};
+    size_t n = 0, i;
 
-    n = (size_t)snprintf(out, outlen, "%s\x1f%s\x1f%s\x1f%s\x1f%s", q->profile, q->scope,
-        q->consumer_org, q->su_org, q->su_ref);
-    for (i = 0; i < q->nresources && n < outlen; i++)
-        n += (size_t)snprintf(out + n, outlen - n, "\x1f%s", q->resources[i]);
-    return n < outlen ? MP_OK : MP_ERR_TOOBIG;
+    if (outlen == 0)
+        return MP_ERR_TOOBIG;
+    out[0] = '\0';
+    for (i = 0; i < 5; i++)
+        if (!key_field(out, outlen, &n, fixed[i]))
+            return MP_ERR_TOOBIG;
+    for (i = 0; i < q->nresources; i++)
+        if (!key_field(out, outlen, &n, q->resources[i]))
+            return MP_ERR_TOOBIG;
+    return MP_OK;
 }

@@ -9,10 +9,10 @@
 #define TOKEN_REQ_MAX_RESOURCES 8
 
 struct token_req {
-    char profile[64];
+    char profile[64]; /* [A-Za-z0-9._-]; "default" once finished if the caller named none */
     char scope[1024]; /* normalised: sorted, single spaces, no duplicates */
     char resources[TOKEN_REQ_MAX_RESOURCES][512];
-    size_t nresources; /* sorted */
+    size_t nresources; /* sorted, without duplicates */
     char consumer_org[16];
     char su_org[16];
     char su_ref[129];
@@ -23,7 +23,8 @@ enum mp_err token_req_set(struct token_req *q, const char *key, const char *valu
     struct mp_errmsg *e);
 /* Normalises and checks the whole request (scope present, orgs valid). */
 enum mp_err token_req_finish(struct token_req *q, struct mp_errmsg *e);
-/* The cache key: every field, separated by 0x1f. */
+/* The cache key: every field in a fixed order as "LEN:VALUE,", the resources last, so no two
+ * different requests share one. MP_ERR_TOOBIG if it does not fit. */
 enum mp_err token_req_key(const struct token_req *q, char *out, size_t outlen);
 
 #endif

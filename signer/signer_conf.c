@@ -10,6 +10,7 @@
 
 #include "common/conf.h"
 #include "common/num.h"
+#include "common/profile_name.h"
 #include "common/sandbox.h"
 
 #define DEFAULT_LIFETIME 60
@@ -294,6 +295,10 @@ profile_open(void *obj, const char *name, void **out, struct mp_errmsg *e)
     struct signer_conf *c = obj;
     struct signer_conf_profile *p;
 
+    if (!mp_profile_name_valid(name, strlen(name)))
+        return mp_errf(e, MP_ERR_INVALID,
+            "profile name \"%.64s\" may hold only " MP_PROFILE_NAME_CHARS " (1..%d characters)",
+            name, MP_PROFILE_NAME_MAX);
     if ((p = signer_conf_profile(c, name)) == NULL &&
         (p = signer_conf_profile_add(c, name)) == NULL)
         return mp_errf(e, MP_ERR_INVALID, "too many profiles or name too long");

@@ -134,6 +134,94 @@ request_normalised_to_one_cache_key(void **state)
 }
 
 static void
+key_of(struct token_req *q, char *k, size_t n)
+{
+    assert_int_equal(token_req_finish(q, &err), MP_OK);
+    assert_int_equal(token_req_key(q, k, n), MP_OK);
+}
+
+/* Two requests whose fields, joined with 0x1f, gave the same key: profile "p\x1fs" moved one
+ * field boundary. The profile charset refuses that at the API; the key tells them apart even
+ * if a field with a separator byte ever got through. */
+static void
+request_key_separator_collision(void **state)
+{
+    struct token_req a, b;
+    char ka[2600], kb[2600];
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(token_req_set(&a, "profile", "p\x1fs", &err), MP_ERR_INVALID);
+    memcpy(a.profile, "p\x1fs", 4);
+    assert_int_equal(token_req_set(&a, "scope", "991825827", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "consumer_org", "991825827", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "systemuser_org", "991825827", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "systemuser_ref", "urn:x", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "profile", "p", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "scope", "s", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "consumer_org", "991825827", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "systemuser_org", "991825827", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "systemuser_ref", "991825827", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "resource", "urn:x", &err), MP_OK);
+    key_of(&a, ka, sizeof(ka));
+    key_of(&b, kb, sizeof(kb));
+    assert_string_not_equal(ka, kb);
+}
+
+/* profile= and profile=default are one key; so are repeated resources and the set without. */
+static void
+request_key_default_profile_and_duplicate_resources(void **state)
+{
+    struct token_req a, b, c;
+    char ka[2600], kb[2600], kc[2600];
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(token_req_set(&a, "profile", "", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "scope", "a:x", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "resource", "https://r2/", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "resource", "https://r1/", &err), MP_OK);
+    assert_int_equal(token_req_set(&a, "resource", "https://r2/", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "profile", "default", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "scope", "a:x", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "resource", "https://r1/", &err), MP_OK);
+    assert_int_equal(token_req_set(&b, "resource", "https://r2/", &err), MP_OK);
+    assert_int_equal(token_req_set(&c, "scope", "a:x", &err), MP_OK);
+    assert_int_equal(token_req_set(&c, "resource", "https://r1/", &err), MP_OK);
+    assert_int_equal(token_req_set(&c, "resource", "https://r1/", &err), MP_OK);
+    assert_int_equal(token_req_set(&c, "resource", "https://r2/", &err), MP_OK);
+    key_of(&a, ka, sizeof(ka));
+    key_of(&b, kb, sizeof(kb));
+    key_of(&c, kc, sizeof(kc));
+    assert_string_equal(a.profile, "default");
+    assert_int_equal(a.nresources, 2);
+    assert_string_equal(a.resources[0], "https://r1/");
+    assert_string_equal(a.resources[1], "https://r2/");
+    assert_string_equal(ka, kb);
+    assert_string_equal(ka, kc);
+}
+
+static void
+request_profile_charset(void **state)
+{
+    struct token_req q;
+
+    (void)state;
+    memset(&q, 0, sizeof(q));
+    assert_int_equal(token_req_set(&q, "profile", "x\n<2>forged", &err), MP_ERR_INVALID);
+    assert_null(strchr(err.text, '\n'));
+    assert_non_null(strstr(err.text, "A-Z a-z 0-9 . _ -"));
+    assert_int_equal(token_req_set(&q, "profile", "a b", &err), MP_ERR_INVALID);
+    assert_int_equal(token_req_set(&q, "profile",
+                         "1234567890123456789012345678901234567890123456789012345678901234", &err),
+        MP_ERR_INVALID);
+    assert_int_equal(token_req_set(&q, "profile", "prod-2.a_b", &err), MP_OK);
+}
+
+static void
 request_refusals(void **state)
 {
     struct token_req q;
@@ -170,6 +258,10 @@ upstream_urls_https_or_loopback(void **state)
     assert_int_equal(exchange_conf_check(c, 0, &err), MP_ERR_INVALID);
     assert_int_equal(exchange_conf_check(c, 1, &err), MP_ERR_INVALID);
     assert_int_equal(exchange_conf_set(c, "retries", "9", &err), MP_ERR_INVALID);
+    assert_int_equal(exchange_conf_set(c, "key_watch_profile", "a%0ab", &err), MP_ERR_INVALID);
+    assert_non_null(strstr(err.text, "may hold only A-Z a-z 0-9 . _ -"));
+    assert_int_equal(exchange_conf_set(c, "key_watch_profile", "fresh", &err), MP_OK);
+    assert_string_equal(c->key_watch_profile, "fresh");
     exchange_conf_free(c);
 }
 
@@ -184,6 +276,9 @@ main(void)
         cmocka_unit_test(jwt_exp),
         cmocka_unit_test(request_normalised_to_one_cache_key),
         cmocka_unit_test(request_refusals),
+        cmocka_unit_test(request_key_separator_collision),
+        cmocka_unit_test(request_key_default_profile_and_duplicate_resources),
+        cmocka_unit_test(request_profile_charset),
         cmocka_unit_test(upstream_urls_https_or_loopback),
     };
 

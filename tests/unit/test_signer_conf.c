@@ -344,8 +344,23 @@ signer_conf_profile_name_over_63_characters_is_refused(void **state)
 
     (void)state;
     snprintf(text, sizeof(text), "[profile %064d]\nkey = k\n", 0);
-    assert_load_fails(text, MP_ERR_INVALID, "t.conf:1: too many profiles or name too long");
+    assert_load_fails(text, MP_ERR_INVALID,
+        "t.conf:1: profile name "
+        "\"0000000000000000000000000000000000000000000000000000000000000000\" "
+        "may hold only A-Z a-z 0-9 . _ - (1..63 characters)");
     assert_int_equal(conf->nprofiles, 0);
+}
+
+/* A name reaches logs, metrics labels and audit lines: only [A-Za-z0-9._-]. The tokenizer
+ * already refuses other bytes in a header; profile_open checks again with common/profile_name. */
+static void
+signer_conf_profile_name_outside_the_charset_is_refused(void **state)
+{
+    (void)state;
+    assert_load_fails("\n\n[profile a/b]\nkey = k\n", MP_ERR_PARSE,
+        "t.conf:3: section header must look like [profile NAME]");
+    assert_int_equal(conf->nprofiles, 0);
+    assert_int_equal(load("[profile prod-2.a_B]\nkey = k\n"), MP_OK);
 }
 
 static void
@@ -442,6 +457,7 @@ main(void)
         cmocka_unit_test_setup(signer_conf_workers_is_range_checked, fresh),
         cmocka_unit_test_setup(signer_conf_duplicate_profile_is_refused_at_its_header, fresh),
         cmocka_unit_test_setup(signer_conf_profile_name_over_63_characters_is_refused, fresh),
+        cmocka_unit_test_setup(signer_conf_profile_name_outside_the_charset_is_refused, fresh),
         cmocka_unit_test_setup(signer_conf_comma_in_a_list_is_refused_with_its_line, fresh),
         cmocka_unit_test_setup(signer_conf_print_fills_in_the_defaults, fresh),
         cmocka_unit_test_setup(signer_conf_print_reads_back_the_same, fresh),
