@@ -49,8 +49,6 @@ struct metrics {
     struct hist up[4];
     size_t nup;
     unsigned long long signer_calls, evicted;
-    struct counter refused[16];
-    size_t nrefused;
     double skew;
     int have_skew;
     time_t skew_warned;
@@ -120,14 +118,6 @@ metrics_cache_evicted(struct metrics *m)
 {
     pthread_mutex_lock(&m->mu);
     m->evicted++;
-    pthread_mutex_unlock(&m->mu);
-}
-
-void
-metrics_refused(struct metrics *m, const char *reason, const char *route)
-{
-    pthread_mutex_lock(&m->mu);
-    bump(m->refused, &m->nrefused, sizeof(m->refused) / sizeof(m->refused[0]), reason, route);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -413,10 +403,6 @@ metrics_render(struct metrics *m, struct mp_buf *o)
     if (r == MP_OK)
         r = render_counters(o, "mp_exchange_cache_total", "token cache lookups", "kind", "result",
             m->cache, m->ncache);
-    if (r == MP_OK)
-        r = render_counters(o, "mp_exchange_requests_refused_total",
-            "requests refused before routing (host, origin, sec_fetch_site, header)", "reason",
-            "route", m->refused, m->nrefused);
     if (r == MP_OK)
         r = mp_buf_putf(o,
             "# HELP mp_exchange_cache_evictions_total entries with valid tokens dropped, least "

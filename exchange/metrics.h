@@ -16,8 +16,6 @@ void metrics_request(struct metrics *m, const char *route, int status);
 void metrics_cache(struct metrics *m, const char *kind, int hit);
 /* A cache entry holding valid tokens made room for a new key (LRU). */
 void metrics_cache_evicted(struct metrics *m);
-/* A request refused before routing: reason host (421), origin, sec_fetch_site or header (403). */
-void metrics_refused(struct metrics *m, const char *reason, const char *route);
 void metrics_signer_call(struct metrics *m);
 /* date: the upstream's Date header (0 if none), for the clock-skew gauge. */
 void metrics_upstream_call(struct metrics *m, const char *target, double seconds, time_t date);
