@@ -1,3 +1,5 @@
+/* PIN files: opened without following links or blocking, checked for mode and owner, read
+ * into locked memory that is wiped on free. */
 #include "common/secret.h"
 
 #include <errno.h>
@@ -95,8 +97,14 @@ mp_secret_read_file(const char *path, struct mp_secret **out, struct mp_errmsg *
     }
     /* Best effort: mlock fails without CAP_IPC_LOCK beyond RLIMIT_MEMLOCK; the wipe still runs. */
     s->locked = mlock(s, sizeof(*s)) == 0;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        r = mp_errf(e, MP_ERR_IO, "PIN file %s: %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO would otherwise hang start-up or reload until someone writes to it;
+     * O_NOFOLLOW: a symlink could point at a device or another user's file. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK)) < 0) {
+        if (errno == ELOOP)
+            r = mp_errf(e, MP_ERR_PERM, "PIN file %s is a symbolic link: name the file itself",
+                path);
+        else
+            r = mp_errf(e, MP_ERR_IO, "PIN file %s: %s", path, strerror(errno));
         goto out;
     }
     if ((r = secret_check_stat(fd, path, e)) != MP_OK)

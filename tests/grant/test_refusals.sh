@@ -72,3 +72,21 @@ for f in "$T"/err "$T"/warn; do
     ! grep -qF "wrong-pin-9" "$f" || fail "the wrong PIN appears in $f"
 done
 ok "neither PIN appears in any error output"
+
+# A FIFO would hang start-up until someone writes to it; a symlink could point anywhere.
+mkfifo "$T/pin.fifo"
+ln -s "$T/pin.good" "$T/pin.link"
+mkdir -m 700 "$T/pin.dir"
+for kind in fifo:"is not a regular file" link:"is a symbolic link" dir:"is not a regular file"; do
+    p=${kind%%:*}
+    : >"$T/calls"
+    rc=0
+    timeout 5 "$MP_SIGNER" grant --config "$CONF" --pin-file "$T/pin.$p" --scope $S \
+        >"$T/out" 2>"$T/err" || rc=$?
+    [ $rc -ne 124 ] || fail "PIN file as $p: still waiting after 5 s"
+    [ $rc -ne 0 ] && [ ! -s "$T/out" ] || fail "PIN file as $p: not refused (rc $rc)"
+    [ "$(wc -l <"$T/err")" = 1 ] && grep -qF "${kind#*:}" "$T/err" ||
+        fail "PIN file as $p: stderr is not one line naming it: $(cat "$T/err")"
+    ! grep -q '^C_Login ' "$T/calls" || fail "PIN file as $p: C_Login was called"
+done
+ok "PIN file that is a FIFO, a symlink or a directory: one-line refusal at once, no login tried"
