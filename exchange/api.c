@@ -1,3 +1,4 @@
+/* The HTTP API: listeners, the guard in front of every route, the routes themselves. */
 #include "exchange/api.h"
 
 #include <arpa/inet.h>
@@ -16,10 +17,12 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "exchange/api_guard.h"
 
 struct api {
     struct exchange *x;
     struct MHD_Daemon *tcp, *unx;
+    struct api_guard *guard;
     char unix_path[108];
 };
 
@@ -163,12 +166,43 @@ metrics_route(struct api *a, struct MHD_Connection *c)
     return send_body(c, MHD_HTTP_OK, body, "text/plain; version=0.0.4");
 }
 
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* The browser defences (api_guard.h); MHD_YES with *refused set when an answer was queued. */
+static enum MHD_Result
+guard(struct api *a, struct MHD_Connection *c, const char *url, int *refused)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+    struct api_guard_req rq = {
+        .tcp = ci == NULL || ci->daemon != a->unx,
+        .token_route = strcmp(url, "/v1/maskinporten") == 0 || strcmp(url, "/v1/altinn") == 0,
+        .host = header(c, MHD_HTTP_HEADER_HOST),
+        .origin = header(c, "Origin"),
+        .sec_fetch_site = header(c, "Sec-Fetch-Site"),
+        .marker = header(c, API_GUARD_HEADER),
+    };
+    struct xerr err;
+
+    memset(&err, 0, sizeof(err));
+    *refused = api_guard_check(a->guard, &rq, &err) != MP_OK;
+    if (!*refused)
+        return MHD_YES;
+    mp_warn("refused a request for %.64s: %s", url, err.description);
+    return send_error(a, c, "refused", &err);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     struct api *a = cls;
     struct xerr err;
+    enum MHD_Result ret;
+    int refused;
 
     (void)version;
     (void)upload;
@@ -180,6 +214,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
         *upload_size = 0; /* GET only: a body is ignored and refused below */
         return MHD_YES;
     }
+    if ((ret = guard(a, c, url, &refused)) != MHD_YES || refused)
+        return ret;
     if (strcmp(method, "GET") != 0) {
         xerr_set(&err, 405, "invalid_request", "only GET is served");
         return send_error(a, c, "other", &err);
@@ -253,22 +289,61 @@ daemon_start(struct api *a, unsigned int flags, const struct sockaddr_storage *s
         MHD_OPTION_END);
 }
 
+/* Binds and listens itself, so the Host allow-list knows the port (listen = …:0 takes any)
+ * before the first request can arrive. */
+static enum mp_err
+tcp_listen(const char *what, const struct sockaddr_storage *ss, socklen_t len, int *fd,
+    unsigned int *port, struct mp_errmsg *e)
+{
+    struct sockaddr_storage got;
+    socklen_t glen = sizeof(got);
+    int one = 1;
+
+    if ((*fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return mp_errf(e, MP_ERR_IO, "socket: %s", strerror(errno));
+    if (setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(*fd, (const struct sockaddr *)ss, len) != 0 || listen(*fd, 128) != 0 ||
+        getsockname(*fd, (struct sockaddr *)&got, &glen) != 0) {
+        mp_errf(e, MP_ERR_IO, "cannot listen on %s: %s", what, strerror(errno));
+        close(*fd);
+        *fd = -1;
+        return MP_ERR_IO;
+    }
+    *port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                            : ((struct sockaddr_in *)&got)->sin_port);
+    return MP_OK;
+}
+
 static enum mp_err
 start_tcp(struct api *a, struct mp_errmsg *e)
 {
+    const char *listen_s = a->x->conf->listen;
     struct sockaddr_storage ss;
-    socklen_t len;
-    const union MHD_DaemonInfo *info;
+    socklen_t len = 0;
+    unsigned int port = 0;
+    char host[64], addr[INET_ADDRSTRLEN];
+    int fd = -1;
     enum mp_err r;
 
-    if ((r = parse_listen(a->x->conf->listen, &ss, &len, e)) != MP_OK)
+    if ((r = parse_listen(listen_s, &ss, &len, e)) != MP_OK)
         return r;
-    a->tcp = daemon_start(a, ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0, &ss, -1);
-    if (a->tcp == NULL)
-        return mp_errf(e, MP_ERR_IO, "cannot listen on %s", a->x->conf->listen);
-    info = MHD_get_daemon_info(a->tcp, MHD_DAEMON_INFO_BIND_PORT);
-    mp_info("listening on http://%s%s%u", ss.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1", ":",
-        info != NULL ? (unsigned int)info->port : 0);
+    snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen_s, ':') - listen_s), listen_s);
+    if ((r = tcp_listen(listen_s, &ss, len, &fd, &port, e)) != MP_OK)
+        return r;
+    if ((r = api_guard_new(host, port, a->x->conf->allowed_hosts, &a->guard, e)) != MP_OK) {
+        close(fd);
+        return r;
+    }
+    a->tcp = daemon_start(a, ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0, NULL, fd);
+    if (a->tcp == NULL) {
+        close(fd);
+        return mp_errf(e, MP_ERR_IO, "cannot serve on %s", listen_s);
+    }
+    if (ss.ss_family == AF_INET6)
+        snprintf(addr, sizeof(addr), "[::1]");
+    else
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+    mp_info("listening on http://%s:%u", addr, port);
     return MP_OK;
 }
 
@@ -319,6 +394,8 @@ api_start(struct exchange *x, struct api **out, struct mp_errmsg *e)
     a->x = x;
     if (x->conf->listen != NULL)
         r = start_tcp(a, e);
+    else /* Unix socket only: the Host check does not apply, the others do */
+        r = api_guard_new(NULL, 0, NULL, &a->guard, e);
     if (r == MP_OK && x->conf->listen_unix != NULL)
         r = start_unix(a, e);
     if (r != MP_OK) {
@@ -340,5 +417,6 @@ api_stop(struct api *a)
         MHD_stop_daemon(a->unx);
     if (a->unix_path[0] != '\0')
         unlink(a->unix_path);
+    api_guard_free(a->guard);
     free(a);
 }

@@ -4,7 +4,9 @@
  *       [&systemuser_ref=…]  → {"access_token","token_type","expires_in","scope"}
  *   GET /v1/altinn?…same…    → {"access_token","token_type":"Bearer","expires_in"}
  *   GET /healthz, /readyz (signer answers PING, last upstream call did not fail), /metrics
- * Errors are JSON {error, error_description[, error_uri, mp_code]}, never an empty 500. */
+ * Errors are JSON {error, error_description[, error_uri, mp_code]}, never an empty 500.
+ * Before routing, api_guard.h refuses what a browser would send (Host, Origin, the
+ * X-MP-Exchange header on token requests). */
 #ifndef MP_API_H
 #define MP_API_H
 

@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "exchange/api_guard.h"
 #include "exchange/https.h"
 #include "exchange/exchange_cmd.h"
 
@@ -122,6 +123,7 @@ exchange_cmd_token(int argc, char **argv)
     struct tflags f;
     struct mp_buf *url = mp_buf_new(8192), *body = mp_buf_new(64 * 1024);
     CURL *h = NULL;
+    struct curl_slist *hdr = NULL;
     CURLcode cc;
     long status = 0;
     int rc = 1;
@@ -141,6 +143,10 @@ exchange_cmd_token(int argc, char **argv)
         f.altinn ? "altinn" : "maskinporten", mp_buf_str(f.query));
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL)
         goto out;
+    /* The exchange answers token requests only with this header (api_guard.h). */
+    if ((hdr = curl_slist_append(NULL, API_GUARD_HEADER ": 1")) == NULL)
+        goto out;
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_URL, mp_buf_str(url));
     if (f.socket != NULL)
         curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, f.socket);
@@ -156,6 +162,7 @@ exchange_cmd_token(int argc, char **argv)
     rc = token_print(status, body, f.json);
 out:
     curl_easy_cleanup(h);
+    curl_slist_free_all(hdr);
     mp_buf_free(f.query);
     mp_buf_free(url);
     mp_buf_free(body); /* wipes the token */

@@ -8,6 +8,7 @@
 #include "common/conf.h"
 #include "common/profile_name.h"
 #include "common/sandbox.h"
+#include "exchange/api_guard.h"
 
 struct exchange_conf *
 exchange_conf_new(void)
@@ -39,6 +40,7 @@ exchange_conf_free(struct exchange_conf *c)
     free(c->user);
     free(c->selfservice_url);
     free(c->key_watch_profile);
+    free(c->allowed_hosts);
     free(c);
 }
 
@@ -85,6 +87,25 @@ kw_profile(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errm
     return mp_conf_set_str(mp_conf_field(obj, kw), v);
 }
 
+/* allowed_hosts = NAME[:PORT] ...: each word checked here, so config check names a bad one. */
+static enum mp_err
+kw_hosts(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
+{
+    const char *p = v;
+    size_t len;
+
+    while (*(p += strspn(p, " \t")) != '\0') {
+        len = strcspn(p, " \t");
+        if (!api_guard_host_valid(p, len))
+            return mp_errf(e, MP_ERR_INVALID,
+                "allowed_hosts: \"%.*s\" is not NAME[:PORT] (a DNS name, an address or [IPv6]; "
+                "words separated by spaces)",
+                (int)(len > 64 ? 64 : len), p);
+        p += len;
+    }
+    return mp_conf_set_str(mp_conf_field(obj, kw), v);
+}
+
 static void
 kw_str_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
 {
@@ -116,6 +137,11 @@ static const struct mp_conf_kw exchange_kw[] = {
         .parse = kw_profile,
         .print = kw_str_print},
     N(key_watch_interval_s, 1, 86400),
+    {.name = "allowed_hosts",
+        .type = MP_CONF_FUNC,
+        .offset = offsetof(struct exchange_conf, allowed_hosts),
+        .parse = kw_hosts,
+        .print = kw_str_print},
     MP_CONF_END,
 };
 

@@ -8,6 +8,7 @@
  *     listen           = 127.0.0.1:8471            (loopback TCP) and/or
  *     listen_unix      = /run/mp-exchange/exchange.sock
  *     connect_timeout_ms = 3000, timeout_ms = 10000, retries = 2, threads = 8
+ *     allowed_hosts    = exchange.internal:8471   Host names besides the loopback ones
  *
  * http:// URLs are accepted only for loopback hosts (a local fake); everything else must be
  * https:// and is verified. */
@@ -39,6 +40,9 @@ struct exchange_conf {
      * the registered keys behind its kid grants every key_watch_interval_s for their expiry. */
     char *key_watch_profile;
     unsigned int key_watch_interval_s;
+    /* Host header names the TCP API answers to besides localhost, 127.0.0.1, [::1] and the
+     * listen host (api_guard.h); space-separated NAME[:PORT]. */
+    char *allowed_hosts;
 };
 
 struct exchange_conf *exchange_conf_new(void);

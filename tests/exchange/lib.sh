@@ -91,6 +91,9 @@ start_exchange() {
     wait_exchange
 }
 
+# The exchange answers token requests only with this header (exchange/api_guard.h).
+XH='X-MP-Exchange: 1'
+
 # EXCH: the base URL of the exchange whose log is $T/exchange.err, once it is listening. The
 # caller empties that log before starting the exchange: the redirection truncates it only in the
 # child, so without that this could read the previous exchange's port.

@@ -55,7 +55,7 @@ kids() { # CLIENT: the kids of its key set, sorted, one line
 
 access_token() { "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'; }
 # An admin token as mp-exchange serve hands it out, for the raw API checks below.
-ADMIN=$(curl -s "$EXCH/v1/maskinporten?scope=idporten:dcr.read%20idporten:dcr.write" | access_token)
+ADMIN=$(curl -s -H "$XH" "$EXCH/v1/maskinporten?scope=idporten:dcr.read%20idporten:dcr.write" | access_token)
 api() { # METHOD PATH [BODY] -> status; body in $T/api
     curl -s -o "$T/api" -w '%{http_code}' -X "$1" -H "Authorization: Bearer ${TOKEN:-$ADMIN}" \
         -H 'Content-Type: application/json' ${3:+--data "$3"} "$FAKE$2"
@@ -74,9 +74,9 @@ expect_api() { # NAME STATUS TEXT METHOD PATH [BODY]
     grep -q '"error":"invalid_token"' "$T/api" || fail "no bearer: $(cat "$T/api")"
 ok "no bearer token: HTTP 401 invalid_token"
 TOKEN=abc.def.ghi expect_api "a bearer the fake did not issue" 401 invalid_token GET /clients
-PLAIN=$(curl -s "$EXCH/v1/maskinporten?scope=$R" | access_token)
+PLAIN=$(curl -s -H "$XH" "$EXCH/v1/maskinporten?scope=$R" | access_token)
 TOKEN=$PLAIN expect_api "a real token without idporten:dcr.*" 403 insufficient_scope GET /clients
-READ=$(curl -s "$EXCH/v1/maskinporten?scope=idporten:dcr.read" | access_token)
+READ=$(curl -s -H "$XH" "$EXCH/v1/maskinporten?scope=idporten:dcr.read" | access_token)
 TOKEN=$READ expect_api "dcr.read only, then POST" 403 insufficient_scope POST /clients '{}'
 meta() { # CHANGES-JSON: valid client metadata with these members changed (null: left out)
     "$PY" - "$R" "$1" <<'PY'
@@ -229,7 +229,7 @@ ok "keys add of a JWK without use: the API's 400 in one line; keys remove of an 
 printf 'kid = hsm-key-1\nallow_uids = %s\n' "$(id -u)" >>"$CONF"
 kill -HUP "$SIGNER_PID"
 line_value "$T/signer.err" '/reloaded [0-9]* profile/p' >/dev/null || fail "signer did not reload"
-[ "$(curl -s -o "$T/resp" -w '%{http_code}' "$EXCH/v1/maskinporten?scope=$R&profile=fresh")" = 200 ] ||
+[ "$(curl -s -H "$XH" -o "$T/resp" -w '%{http_code}' "$EXCH/v1/maskinporten?scope=$R&profile=fresh")" = 200 ] ||
     fail "kid grant through the exchange: $(cat "$T/resp")"
 curl -s "$FAKE/jwk" >"$T/jwk.json"
 "$PY" - "$T/resp" "$T/jwk.json" "$NEW" <<'PY' || fail "token for the new client"
@@ -244,7 +244,7 @@ grep -q "\"client_id\":\"$NEW\"" "$T/tok/audit.log" || fail "no audit line for t
 ok "kid grant signed in the HSM for profile fresh: token for $NEW (private_key_jwt), verified with python3-jwt"
 # The watcher reads the key's expiry from the self-service API: one year after its upload.
 for _ in $(seq 1 100); do
-    got=$(curl -s "$EXCH/metrics" |
+    got=$(curl -s -H "$XH" "$EXCH/metrics" |
         sed -n 's/^mp_exchange_registered_key_expiry_seconds{profile="fresh",kid="hsm-key-1"} //p')
     [ -n "$got" ] && break
     sleep 0.1
@@ -275,7 +275,7 @@ done
 ok "keys remove of the last key: DELETE, the set is empty"
 line_value "$T/exchange.err" '/profile fresh: key hsm-key-1 is no longer registered on client/p' >/dev/null ||
     fail "the key watch did not notice the key was removed: $(tail -3 "$T/exchange.err")"
-curl -s "$EXCH/metrics" | grep -q 'registered_key_expiry_seconds{profile="fresh"' &&
+curl -s -H "$XH" "$EXCH/metrics" | grep -q 'registered_key_expiry_seconds{profile="fresh"' &&
     fail "a removed key still has an expiry gauge"
 ok "the key watch warns that profile fresh's key is no longer registered, and drops its gauge"
 

@@ -10,7 +10,7 @@ start_signer
 start_exchange
 R=altinn:serviceowner/instances.read
 LOG=$T/tok/audit.log
-get() { curl -s -o "$T/resp" -w '%{http_code}' "$EXCH$1"; }
+get() { curl -s -H "$XH" -o "$T/resp" -w '%{http_code}' "$EXCH$1"; }
 field() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2],''))" "$T/resp" "$1"; }
 grants() { grep -c '"outcome":"granted"' "$LOG" || true; }
 
@@ -45,7 +45,7 @@ ok "consumer_org and system-user requests: token for the consumer, supplier set"
 # Single flight: 200 concurrent requests on a cold key, one grant, one call each upstream.
 fake_reset
 before=$(grants)
-seq 200 | xargs -P 200 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
+seq 200 | xargs -P 200 -I{} curl -s -H "$XH" -o /dev/null -w '%{http_code}\n' \
     "$EXCH/v1/altinn?scope=altinn:serviceowner/instances.write" >"$T/codes"
 [ "$(sort -u "$T/codes")" = 200 ] || fail "not all 200: $(sort "$T/codes" | uniq -c)"
 [ "$(stat_of token)" = 1 ] && [ "$(stat_of exchange)" = 1 ] ||
@@ -110,7 +110,7 @@ t0=$(date +%s%3N)
 fake_reset
 ok "a slow upstream: 504 within the configured timeout and retries"
 
-curl -s "$EXCH/metrics" >"$T/metrics"
+curl -s -H "$XH" "$EXCH/metrics" >"$T/metrics"
 grep -q 'mp_exchange_upstream_errors_total{target="token",code="timeout"}' "$T/metrics" ||
     fail "metrics lack upstream errors by code"
 grep -q 'mp_exchange_upstream_seconds_bucket{target="token"' "$T/metrics" || fail "no latency histogram"
@@ -130,7 +130,7 @@ ok "/metrics: the signing certificate's seconds to expiry ($((got / 86400)) days
 [ "$(get /healthz)" = 200 ] || fail "healthz"
 
 # Clock sanity: the skew against upstream Date headers is a gauge; beyond 5 s, one warning.
-skew() { curl -s "$EXCH/metrics" | sed -n 's/^mp_exchange_clock_skew_seconds //p'; }
+skew() { curl -s -H "$XH" "$EXCH/metrics" | sed -n 's/^mp_exchange_clock_skew_seconds //p'; }
 s=$(skew)
 [ "${s#-}" -le 1 ] || fail "skew with a true upstream clock: '$s'"
 ! grep -q "clock" "$T/exchange.err" || fail "clock warning with no skew"

@@ -14,7 +14,7 @@ start_signer
 SIGNER_PID=$!
 start_exchange
 R=altinn:serviceowner/instances.read
-ready() { curl -s -o "$T/ready" -w '%{http_code}' "$EXCH/readyz"; }
+ready() { curl -s -H "$XH" -o "$T/ready" -w '%{http_code}' "$EXCH/readyz"; }
 field() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$T/ready" "$1"; }
 ms() { date +%s%3N; }
 until_ready() { # LIMIT-MS; sets WAITED
@@ -31,7 +31,7 @@ until_ready() { # LIMIT-MS; sets WAITED
 ok "/readyz 200 with hsm up"
 
 echo '* CKR_DEVICE_REMOVED' >"$FAULTS"
-code=$(curl -s -o "$T/resp" -w '%{http_code}' "$EXCH/v1/maskinporten?scope=$R")
+code=$(curl -s -H "$XH" -o "$T/resp" -w '%{http_code}' "$EXCH/v1/maskinporten?scope=$R")
 [ "$code" = 503 ] && grep -q "HSM unavailable" "$T/resp" || fail "token gone: HTTP $code $(cat "$T/resp")"
 [ "$(ready)" = 503 ] && [ "$(field signer)" = up ] || fail "readyz, token gone: $(cat "$T/ready")"
 case $(field hsm) in down:*) ;; *) fail "hsm state not named: $(cat "$T/ready")" ;; esac
@@ -41,7 +41,7 @@ until_ready 3000
 ok "token back: /readyz 200 again after $WAITED ms, no restart"
 
 printf 'C_Sign CKR_USER_NOT_LOGGED_IN times=1\nC_Login CKR_PIN_LOCKED\n' >"$FAULTS"
-curl -s -o /dev/null "$EXCH/v1/maskinporten?scope=altinn:serviceowner/instances.write" || true # a cold key
+curl -s -H "$XH" -o /dev/null "$EXCH/v1/maskinporten?scope=altinn:serviceowner/instances.write" || true # a cold key
 sleep 1.5
 [ "$(ready)" = 503 ] || fail "readyz with the PIN locked: $(cat "$T/ready")"
 case $(field hsm) in pin:*) ;; *) fail "PIN state not named: $(cat "$T/ready")" ;; esac

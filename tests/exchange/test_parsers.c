@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "exchange/answer.h"
+#include "exchange/api_guard.h"
 #include "exchange/exchange_conf.h"
 #include "exchange/token_req.h"
 
@@ -265,6 +266,89 @@ upstream_urls_https_or_loopback(void **state)
     exchange_conf_free(c);
 }
 
+static enum mp_err
+guard_host(const struct api_guard *g, const char *host)
+{
+    struct api_guard_req rq = {.tcp = 1, .token_route = 1, .host = host, .marker = "1"};
+    struct xerr xe;
+
+    memset(&xe, 0, sizeof(xe));
+    return api_guard_check(g, &rq, &xe);
+}
+
+/* Bare names only on port 80; an allowed_hosts word with a port is matched as written. */
+static void
+guard_host_list(void **state)
+{
+    struct api_guard *g = NULL;
+    struct exchange_conf *c = exchange_conf_new();
+
+    (void)state;
+    assert_int_equal(api_guard_new("127.0.0.7", 80, "mp.internal proxy:8443 [fd00::1]", &g, &err),
+        MP_OK);
+    assert_int_equal(guard_host(g, "localhost"), MP_OK);
+    assert_int_equal(guard_host(g, "127.0.0.7:80"), MP_OK);
+    assert_int_equal(guard_host(g, "MP.Internal"), MP_OK);
+    assert_int_equal(guard_host(g, "proxy:8443"), MP_OK);
+    assert_int_equal(guard_host(g, "[fd00::1]:80"), MP_OK);
+    assert_int_equal(guard_host(g, "proxy"), MP_ERR_POLICY);
+    assert_int_equal(guard_host(g, "proxy:80"), MP_ERR_POLICY);
+    assert_int_equal(guard_host(g, "localhost.evil.example"), MP_ERR_POLICY);
+    assert_int_equal(guard_host(g, NULL), MP_ERR_POLICY);
+    api_guard_free(g);
+    assert_int_equal(api_guard_new(NULL, 8471, NULL, &g, &err), MP_OK);
+    assert_int_equal(guard_host(g, "localhost"), MP_ERR_POLICY);
+    assert_int_equal(guard_host(g, "localhost:8471"), MP_OK);
+    api_guard_free(g);
+    assert_false(api_guard_host_valid("a,", 2));
+    assert_false(api_guard_host_valid("-a", 2));
+    assert_false(api_guard_host_valid("a:0", 3));
+    assert_false(api_guard_host_valid("a:65536", 7));
+    assert_false(api_guard_host_valid("[]", 2));
+    assert_false(api_guard_host_valid("a/b", 3));
+    assert_int_equal(exchange_conf_set(c, "allowed_hosts", "a.example, b.example", &err),
+        MP_ERR_INVALID);
+    assert_non_null(strstr(err.text, "\"a.example,\" is not NAME[:PORT]"));
+    assert_int_equal(exchange_conf_set(c, "allowed_hosts", "a.example b.example:8080", &err),
+        MP_OK);
+    exchange_conf_free(c);
+}
+
+/* What a browser sends is refused even with an allowed Host; probes need no marker. */
+static void
+guard_browser_headers(void **state)
+{
+    struct api_guard *g = NULL;
+    struct api_guard_req rq = {.tcp = 1, .token_route = 1, .host = "localhost:1", .marker = "1"};
+    struct xerr xe;
+
+    (void)state;
+    memset(&xe, 0, sizeof(xe));
+    assert_int_equal(api_guard_new(NULL, 1, NULL, &g, &err), MP_OK);
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_OK);
+    rq.sec_fetch_site = "none";
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_OK);
+    rq.sec_fetch_site = "same-origin";
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_ERR_POLICY);
+    assert_int_equal(xe.status, 403);
+    rq.sec_fetch_site = NULL;
+    rq.origin = "null";
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_ERR_POLICY);
+    rq.origin = NULL;
+    rq.marker = "";
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_ERR_POLICY);
+    rq.token_route = 0;
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_OK);
+    rq.tcp = 0;
+    rq.host = "/run/mp-exchange/exchange.sock";
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_OK);
+    rq.host = "localhost:2";
+    rq.tcp = 1;
+    assert_int_equal(api_guard_check(g, &rq, &xe), MP_ERR_POLICY);
+    assert_int_equal(xe.status, 421);
+    api_guard_free(g);
+}
+
 int
 main(void)
 {
@@ -280,6 +364,8 @@ main(void)
         cmocka_unit_test(request_key_default_profile_and_duplicate_resources),
         cmocka_unit_test(request_profile_charset),
         cmocka_unit_test(upstream_urls_https_or_loopback),
+        cmocka_unit_test(guard_host_list),
+        cmocka_unit_test(guard_browser_headers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

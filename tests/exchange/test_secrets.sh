@@ -16,7 +16,7 @@ keep() { [ -n "$1" ] && { printf '%s\n' "$1" >>"$SECRETS"; printf '%s\n' "${1##*
 keep "$(cat "$T/tok/pin")"
 jws=$("$MP_SIGNER" request --socket "$T/tok/signer.sock" --scope "$R" 2>>"$T/cli.err")
 keep "$jws"
-mp=$(curl -s "$EXCH/v1/maskinporten?scope=$R" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+mp=$(curl -s -H "$XH" "$EXCH/v1/maskinporten?scope=$R" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 keep "$mp"
 alt=$("$MP_EXCHANGE" token --url "$EXCH" --altinn --scope "$R" 2>>"$T/cli.err")
 keep "$alt"
@@ -31,14 +31,14 @@ for f in '{"target":"token","error":"MP-130","count":2}' '{"target":"token","gar
     '{"target":"exchange","status":401,"count":3}' '{"target":"token","status":500}'; do
     fake_fault "$f"
     i=$((i + 1))
-    curl -s "$EXCH/v1/altinn?scope=$R&resource=https://r$i.example/" >>"$T/answers"
+    curl -s -H "$XH" "$EXCH/v1/altinn?scope=$R&resource=https://r$i.example/" >>"$T/answers"
     "$MP_EXCHANGE" token --url "$EXCH" --scope "$R" --resource "https://r$i.example/" \
         2>>"$T/cli.err" >>"$T/token-out" || true
     fake_reset
 done
 grep -q "MP-130" "$T/exchange.err" && grep -q "HTTP 401" "$T/answers" ||
     fail "the failure paths did not run: $(cut -c1-200 "$T/answers")"
-curl -s "$EXCH/metrics" >"$T/metrics.txt"
+curl -s -H "$XH" "$EXCH/metrics" >"$T/metrics.txt"
 "$MP_SIGNER" audit verify "$T/tok/audit.log" --cert "$T/tok/audit-pub.pem" >"$T/verify.out" 2>&1
 "$MP_SIGNER" audit show "$T/tok/audit.log" >"$T/show.out" 2>&1
 

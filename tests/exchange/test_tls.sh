@@ -7,7 +7,7 @@ FAKE_TLS=$(printf 'tls_cert = %s\ntls_key = %s' "$T/tls/srv.pem" "$T/tls/srv.key
 case $FAKE in https://*) ;; *) fail "mp-fake is not on HTTPS: $FAKE" ;; esac
 start_signer
 R=altinn:serviceowner/instances.read
-get() { curl -s -o "$T/resp" -w '%{http_code}' "$EXCH$1" || true; } # 000: no connection
+get() { curl -s -H "$XH" -o "$T/resp" -w '%{http_code}' "$EXCH$1" || true; } # 000: no connection
 
 start_exchange --ca-file "$T/tls/ca.pem"
 [ "$(get "/v1/altinn?scope=$R")" = 200 ] || fail "HTTPS with --ca-file: $(cat "$T/resp")"
@@ -18,7 +18,7 @@ kill "$EXCH_PID"
 start_exchange --config <(printf 'connect_timeout_ms = 60000\ntimeout_ms = 60000\n')
 [ "$(get "/v1/maskinporten?scope=$R")" = 502 ] || fail "untrusted TLS accepted: $(cat "$T/resp")"
 grep -qi 'certificate' "$T/resp" || fail "TLS error not named: $(cat "$T/resp")"
-curl -s "$EXCH/metrics" >"$T/metrics"
+curl -s -H "$XH" "$EXCH/metrics" >"$T/metrics"
 grep -q '^mp_exchange_upstream_errors_total{target="token",code="tls"} 1$' "$T/metrics" ||
     fail "a TLS verification failure was retried or not counted: $(grep upstream_errors "$T/metrics")"
 ok "HTTPS upstream whose certificate the system store does not trust: 502 naming the certificate, not retried"
