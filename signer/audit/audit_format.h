@@ -7,7 +7,11 @@
  * re-serialised: every hash is over the exact bytes of a line WITHOUT its trailing "\n".
  *
  * Line 1, the header (seq 0, no prev):
- *   {"seq":0,"ts":T,"event":"header","v":1,"nonce":"<64 hex: 32 random bytes>"}
+ *   {"seq":0,"ts":T,"event":"header","v":1,"nonce":"<64 hex: 32 random bytes>"
+ *    [,"checkpoint_every":N,"checkpoint_seconds":S]}
+ * The two interval fields are there when the log was created with an audit key: a checkpoint
+ * follows at most N records or S seconds after the first unprotected one (and at the first
+ * tick after a restart).
  * Every later line starts with seq and prev:
  *   {"seq":N,"prev":"<64 hex: SHA-256 of line N-1, i.e. of the line before>","ts":T,
  *    "event":E, ...}
@@ -35,7 +39,13 @@
  *                AUDIT_STATEMENT_FMT below (ASCII, three lines each ending in "\n").
  *
  * A checkpoint commits to every line before it through the chain. Lines after the last
- * checkpoint are protected by the chain only: the verifier reports how many.
+ * checkpoint are protected by the chain only: the verifier reports how many, and with the
+ * audit key (--cert) refuses a log whose unprotected tail is longer than the writer would
+ * ever leave it: more than N + AUDIT_CP_SLACK_LINES lines, or lines of one run spanning more
+ * than S + AUDIT_CP_SLACK_SECONDS. N and S come from the header, at most the maxima below,
+ * which also stand in for a header without them (a log rebuilt without the key may claim
+ * anything). Otherwise deleting every checkpoint and rebuilding seq/prev, or rewriting all
+ * lines after the last checkpoint, would verify.
  *
  * Nothing inside the file can show that lines were cut off its end, or that someone without
  * the audit key rebuilt the chain and dropped the checkpoints. So for every checkpoint line
@@ -49,5 +59,12 @@
 #define AUDIT_VERSION 1
 #define AUDIT_MAX_LINE (64 * 1024)
 #define AUDIT_STATEMENT_FMT "mp-audit-checkpoint/v1\n%llu\n%s\n"
+#define AUDIT_CP_EVERY_MAX 10000
+#define AUDIT_CP_SECONDS_MAX 3600
+/* One group-commit batch (256 records) can land before the count is looked at, and a restart
+ * adds its recovery and start lines before its first checkpoint. */
+#define AUDIT_CP_SLACK_LINES 300
+/* The checkpoint timer looks once a second; the HSM signature and the write take time too. */
+#define AUDIT_CP_SLACK_SECONDS 10
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -31,6 +32,11 @@ struct vstate {
     unsigned char prev_hash[32]; /* SHA-256 of the previous line */
     unsigned long long prev_seq;
     struct audit_report *rep;
+    /* The checkpoint interval (header, capped) and the unprotected run of the current
+     * signer run: the first and latest ts after the later of the last checkpoint and the
+     * last start or recovery line (-1: none yet). */
+    unsigned long long cp_every, cp_seconds;
+    long long run_first_ts, last_ts;
 };
 
 static enum mp_err bad(struct vstate *v, unsigned long long line, const char *fmt, ...)
@@ -173,6 +179,87 @@ fixed_str(const char *p, const char *end, const char *name, size_t *len)
     return v;
 }
 
+/* A header field the writer put there, or max when absent or beyond it: the header is
+ * protected only once a checkpoint follows, so it is never trusted to loosen the bound. */
+static unsigned long long
+header_uint(json_t *j, const char *name, unsigned long long max)
+{
+    json_t *f = json_object_get(j, name);
+    json_int_t n = json_is_integer(f) ? json_integer_value(f) : 0;
+
+    return n >= 1 && (unsigned long long)n <= max ? (unsigned long long)n : max;
+}
+
+static void
+header_interval(struct vstate *v, json_t *j)
+{
+    v->cp_every = header_uint(j, "checkpoint_every", AUDIT_CP_EVERY_MAX);
+    v->cp_seconds = header_uint(j, "checkpoint_seconds", AUDIT_CP_SECONDS_MAX);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS…Z" to seconds since the epoch; -1 if it does not read so. */
+static long long
+ts_seconds(const char *ts, size_t n)
+{
+    struct tm tm;
+    char buf[20];
+
+    if (n < 20 || ts[n - 1] != 'Z')
+        return -1;
+    memcpy(buf, ts, 19);
+    buf[19] = '\0';
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(buf, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+            &tm.tm_min, &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm);
+}
+
+/* Keeps the unprotected run's first and last time: a checkpoint ends it, a start or recovery
+ * line (a new signer run) begins a new one. */
+static void
+run_track(struct vstate *v, const char *ev, size_t evlen, long long t)
+{
+    int restart = (evlen == 5 && memcmp(ev, "start", 5) == 0) ||
+        (evlen == 8 && memcmp(ev, "recovery", 8) == 0);
+
+    if (evlen == 10 && memcmp(ev, "checkpoint", 10) == 0) {
+        v->run_first_ts = -1;
+        return;
+    }
+    if (restart || v->run_first_ts < 0)
+        v->run_first_ts = t;
+    v->last_ts = t;
+}
+
+/* With the audit key: a tail longer than the writer ever leaves one means checkpoints were
+ * removed (the chain rebuilt without them) or the lines after the last one were rewritten. */
+static enum mp_err
+coverage_check(struct vstate *v)
+{
+    const struct audit_report *r = v->rep;
+
+    if (v->pub == NULL || r->lines == 0)
+        return MP_OK;
+    if (r->after_checkpoint > v->cp_every + AUDIT_CP_SLACK_LINES)
+        return bad(v, r->lines - r->after_checkpoint + 1,
+            "%llu lines %s, but this log checkpoints every %llu: checkpoints were removed or "
+            "the lines after the last one rewritten (or the signer could not sign checkpoints: "
+            "see its journal)",
+            r->after_checkpoint,
+            r->checkpoints > 0 ? "after the last checkpoint" : "and no checkpoint", v->cp_every);
+    if (v->run_first_ts >= 0 &&
+        v->last_ts - v->run_first_ts > (long long)(v->cp_seconds + AUDIT_CP_SLACK_SECONDS))
+        return bad(v, r->lines - r->after_checkpoint + 1,
+            "the lines after the last checkpoint span %lld s of one signer run, but this log "
+            "checkpoints within %llu s: checkpoints were removed or the tail rewritten (or the "
+            "signer could not sign checkpoints: see its journal)",
+            v->last_ts - v->run_first_ts, v->cp_seconds);
+    return MP_OK;
+}
+
 static enum mp_err
 check_header(struct vstate *v, const char *p, size_t len)
 {
@@ -192,6 +279,8 @@ check_header(struct vstate *v, const char *p, size_t len)
             AUDIT_VERSION);
     else if (strlen(nonce) != 64 || !hex32(nonce, n))
         r = bad(v, 1, "the header's nonce is not 64 hex digits");
+    if (r == MP_OK)
+        header_interval(v, j);
     json_decref(j);
     return r;
 }
@@ -270,7 +359,8 @@ check_line(struct vstate *v, unsigned long long line, const char *p, size_t len)
     unsigned long long seq;
     unsigned char want[32];
     char prevhex[65];
-    size_t n = 0;
+    size_t n = 0, tslen = 0;
+    long long t;
 
     if (!read_seq(p, end, &seq, &rest))
         return bad(v, line, "line does not start with {\"seq\":N,");
@@ -288,12 +378,15 @@ check_line(struct vstate *v, unsigned long long line, const char *p, size_t len)
             line - 1);
     v->prev_seq = seq;
     rest = prev + 65;
-    if (rest >= end || *rest != ',' || (ts = fixed_str(rest + 1, end, "ts", &n)) == NULL)
+    if (rest >= end || *rest != ',' || (ts = fixed_str(rest + 1, end, "ts", &tslen)) == NULL)
         return bad(v, line, "line has no ts after its prev");
-    rest = ts + n + 1;
+    rest = ts + tslen + 1;
     if (rest >= end || *rest != ',' || (ev = fixed_str(rest + 1, end, "event", &n)) == NULL)
         return bad(v, line, "line has no event after its ts");
     rest = ev + n + 1;
+    if ((t = ts_seconds(ts, tslen)) < 0)
+        return bad(v, line, "line's ts is not YYYY-MM-DDTHH:MM:SS.uuuuuuZ");
+    run_track(v, ev, n, t);
     if (n == 4 && memcmp(ev, "sign", 4) == 0 && rest < end && *rest == ',')
         count_outcome(v, rest + 1, end);
     v->rep->after_checkpoint++;
@@ -333,7 +426,9 @@ verify_bytes(struct vstate *v, const char *buf, size_t size)
         v->rep->lines = line;
         p = nl + 1;
     }
-    return anchors_reached(v);
+    if ((r = anchors_reached(v)) != MP_OK)
+        return r;
+    return coverage_check(v);
 }
 
 static enum mp_err
@@ -343,6 +438,9 @@ vstate_init(struct vstate *v, const struct audit_trust *t, struct audit_report *
     memset(out, 0, sizeof(*out));
     memset(v, 0, sizeof(*v));
     v->rep = out;
+    v->cp_every = AUDIT_CP_EVERY_MAX;
+    v->cp_seconds = AUDIT_CP_SECONDS_MAX;
+    v->run_first_ts = -1;
     if (t == NULL)
         return MP_OK;
     v->pub = t->pub;

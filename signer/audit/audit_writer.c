@@ -572,6 +572,14 @@ header_write(struct audit *a, struct mp_errmsg *e)
     if ((h = json_pack("{s:s, s:i, s:s}", "event", "header", "v", AUDIT_VERSION, "nonce", hex)) ==
         NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    /* The interval the verifier holds the tail to (audit verify --cert); a checkpoint later
+     * commits to it through the chain. */
+    if (a->have_cp &&
+        (json_object_set_new(h, "checkpoint_every", json_integer(a->cp.every)) != 0 ||
+            json_object_set_new(h, "checkpoint_seconds", json_integer(a->cp.seconds)) != 0)) {
+        json_decref(h);
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    }
     mp_buf_reset(a->io);
     r = line_build(a, 0, NULL, h, a->io, a->prev);
     json_decref(h);
@@ -648,11 +656,22 @@ audit_open(const char *path, const struct audit_checkpointer *cp, struct audit *
         goto out;
     }
     if (cp != NULL) {
+        if (cp->every < 1 || cp->every > AUDIT_CP_EVERY_MAX || cp->seconds < 1 ||
+            cp->seconds > AUDIT_CP_SECONDS_MAX) {
+            r = mp_errf(e, MP_ERR_INVALID, "audit checkpoint interval out of range");
+            goto out;
+        }
         a->cp = *cp;
         a->have_cp = 1;
     }
     if ((r = audit_file_open(a, path, &recovery, e)) != MP_OK)
         goto out;
+    /* The last run may have ended before its checkpoint (a crash): checkpoint at the first
+     * tick, so that no unprotected tail spans two runs and the verifier's bound holds. */
+    if (a->have_cp && a->seq > 0) {
+        a->since_cp = 1;
+        a->first_unprotected = 0;
+    }
     if (pthread_create(&a->ticker, NULL, ticker_thread, a) != 0) {
         r = mp_errf(e, MP_ERR_NOMEM, "cannot start the audit checkpoint timer");
         goto out;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes a valid audit log (signer/audit/audit_format.h: hash chain, a checkpoint every 1000 lines
-signed by a throwaway RSA-3072 key) with varied sign events, for `mp-signer audit report`.
+"""Writes a valid audit log (signer/audit/audit_format.h: hash chain, checkpoints signed by a
+throwaway RSA-3072 key after 1000 records or 60 s, as the writer makes them) with varied sign
+events, for `mp-signer audit report`.
 
 Usage: gen_report_log.py LOG PUBKEY.pem [--days D] [--per-day N] [--clients C]
                          [--refuse-every K] [--hostile] [--seed S]
@@ -103,29 +104,48 @@ def main():
                 yield start, rec
             yield None, {"event": "sign", "outcome": "granted", "claims": {}}
 
+    every, seconds = 1000, 60
     with open(args.log, "w", encoding="utf-8") as out:
         line = dump({"seq": 0, "ts": "2025-01-01T00:00:00.000000Z", "event": "header", "v": 1,
-                     "nonce": os.urandom(32).hex()})
+                     "nonce": os.urandom(32).hex(), "checkpoint_every": every,
+                     "checkpoint_seconds": seconds})
         out.write(line + "\n")
-        prev, seq = hashlib.sha256(line.encode()).hexdigest(), 0
-        for ts, rec in events():
-            seq += 1
-            tss = ts.strftime("%Y-%m-%dT%H:%M:%S.000000Z") if ts else "2025-02-30T00:00:00Z"
-            if seq % 1000 == 0:
-                stmt = "mp-audit-checkpoint/v1\n%d\n%s\n" % (seq - 1, prev)
-                sig = key.sign(stmt.encode(), padding.PKCS1v15(), hashes.SHA256())
-                line = dump({"seq": seq, "prev": prev, "ts": tss, "event": "checkpoint",
-                             "covers": seq - 1, "head": prev, "alg": "RS256", "key_sha256": key_sha,
-                             "sig": base64.urlsafe_b64encode(sig).rstrip(b"=").decode()})
-                out.write(line + "\n")
-                prev = hashlib.sha256(line.encode()).hexdigest()
-                seq += 1
-            body = {"seq": seq, "prev": prev, "ts": tss}
-            body.update(rec)
+        st = {"prev": hashlib.sha256(line.encode()).hexdigest(), "seq": 0, "since": 0,
+              "first": None}
+
+        def put(body):
             line = dump(body)
             out.write(line + "\n")
-            prev = hashlib.sha256(line.encode()).hexdigest()
+            st["prev"] = hashlib.sha256(line.encode()).hexdigest()
 
+        # As the writer does: a checkpoint after `every` records, or `seconds` after the first
+        # unprotected one, and one at the end (a clean stop).
+        def checkpoint(ts):
+            st["seq"] += 1
+            seq, prev = st["seq"], st["prev"]
+            stmt = "mp-audit-checkpoint/v1\n%d\n%s\n" % (seq - 1, prev)
+            sig = key.sign(stmt.encode(), padding.PKCS1v15(), hashes.SHA256())
+            put({"seq": seq, "prev": prev, "ts": ts.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+                 "event": "checkpoint", "covers": seq - 1, "head": prev, "alg": "RS256",
+                 "key_sha256": key_sha, "sig": base64.urlsafe_b64encode(sig).rstrip(b"=").decode()})
+            st["since"], st["first"] = 0, None
+
+        last = start
+        for ts, rec in events():
+            late = ts and st["first"] and (ts - st["first"]).total_seconds() >= seconds
+            if st["since"] >= every or (st["since"] and late):
+                checkpoint(ts if st["since"] >= every else
+                           st["first"] + datetime.timedelta(seconds=seconds))
+            st["seq"] += 1
+            tss = ts.strftime("%Y-%m-%dT%H:%M:%S.000000Z") if ts else "2025-02-30T00:00:00Z"
+            body = {"seq": st["seq"], "prev": st["prev"], "ts": tss}
+            body.update(rec)
+            put(body)
+            st["since"] += 1
+            st["first"] = st["first"] or ts
+            last = ts or last
+        if st["since"]:
+            checkpoint(last)
 
 if __name__ == "__main__":
     main()
