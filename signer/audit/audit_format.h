@@ -38,6 +38,13 @@
  *                signature, made inside the token with the audit key, over the statement
  *                AUDIT_STATEMENT_FMT below (ASCII, three lines each ending in "\n").
  *
+ * Strings that come from the caller or its process (caller.exe, profile, claims of a refused
+ * request, reason) have every byte that is not part of a well-formed UTF-8 character, every
+ * control byte, DEL and backslash written as the four characters \xNN (common/text.h), so a
+ * line is always whole and valid UTF-8. The signer refuses a request whose fields are not
+ * UTF-8 text before policy, and a decision whose record cannot be built whole is refused and
+ * recorded as an error line naming only the caller's uid, gid and pid.
+ *
  * A checkpoint commits to every line before it through the chain. Lines after the last
  * checkpoint are protected by the chain only: the verifier reports how many, and with the
  * audit key (--cert) refuses a log whose unprotected tail is longer than the writer would

@@ -8,7 +8,10 @@
 #include "common/frame.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/profile_name.h"
+#include "common/text.h"
 #include "signer/daemon/server_int.h"
+#include "signer/daemon/sign_record.h"
 
 /* The outcome of one request, filled as it goes. */
 struct decision {
@@ -31,16 +34,13 @@ profile_index(const struct signer_conf *c, const char *name)
     return -1;
 }
 
-static enum mp_err
-request_from_frame(const struct frame_msg *m, const struct signer_conf_profile *p,
-    struct grant_request *g, struct mp_errmsg *why)
+/* The request's own fields, pointing into the frame. */
+static void
+request_fields(const struct frame_msg *m, struct grant_request *g)
 {
-    uint64_t v;
     size_t i;
 
     memset(g, 0, sizeof(*g));
-    g->aud = p->aud;
-    g->client_id = p->client_id;
     g->scope = m->scope[0] ? m->scope : NULL;
     for (i = 0; i < m->nresources && i < GRANT_MAX_RESOURCES; i++)
         g->resources[i] = m->resources[i];
@@ -48,6 +48,17 @@ request_from_frame(const struct frame_msg *m, const struct signer_conf_profile *
     g->consumer_org = m->consumer_org[0] ? m->consumer_org : NULL;
     g->systemuser_org = m->su_org[0] ? m->su_org : NULL;
     g->systemuser_ref = m->su_ref[0] ? m->su_ref : NULL;
+}
+
+static enum mp_err
+request_from_frame(const struct frame_msg *m, const struct signer_conf_profile *p,
+    struct grant_request *g, struct mp_errmsg *why)
+{
+    uint64_t v;
+
+    request_fields(m, g);
+    g->aud = p->aud;
+    g->client_id = p->client_id;
     g->lifetime = p->lifetime;
     if (m->lifetime[0] != '\0') {
         if (mp_parse_u64(m->lifetime, 1, GRANT_MAX_LIFETIME, &v) != MP_OK)
@@ -58,66 +69,60 @@ request_from_frame(const struct frame_msg *m, const struct signer_conf_profile *
     return MP_OK;
 }
 
-static json_t *
-claims_record(const struct grant_request *g, const struct decision *d)
-{
-    json_t *c = json_object(), *res = json_array();
-    size_t i;
-
-    if (c == NULL || res == NULL)
-        goto fail;
-    if (g->aud != NULL)
-        json_object_set_new(c, "aud", json_string(g->aud));
-    if (g->scope != NULL)
-        json_object_set_new(c, "scope", json_string(g->scope));
-    for (i = 0; i < g->nresources; i++)
-        json_array_append_new(res, json_string(g->resources[i]));
-    if (g->nresources > 0)
-        json_object_set(c, "resource", res);
-    if (g->consumer_org != NULL)
-        json_object_set_new(c, "consumer_org", json_string(g->consumer_org));
-    if (g->systemuser_org != NULL)
-        json_object_set_new(c, "systemuser_org", json_string(g->systemuser_org));
-    if (g->systemuser_ref != NULL)
-        json_object_set_new(c, "systemuser_ref", json_string(g->systemuser_ref));
-    if (d->info.jti[0] != '\0') {
-        json_object_set_new(c, "iat", json_integer(d->info.iat));
-        json_object_set_new(c, "exp", json_integer(d->info.exp));
-        json_object_set_new(c, "jti", json_string(d->info.jti));
-    }
-    json_decref(res);
-    return c;
-fail:
-    json_decref(c);
-    json_decref(res);
-    return NULL;
-}
-
-/* The audit record of one decision; strings from the wire are stored as JSON strings only. */
+/* The audit record of one decision (sign_record.h: whole or NULL). */
 static json_t *
 decision_record(const struct peer *who, const char *profile, const struct signer_conf_profile *p,
     const struct grant_signer *gs, const struct grant_request *g, const struct decision *d)
 {
-    const char *cert = gs != NULL ? grant_signer_cert_sha256(gs) : NULL;
-    json_t *rec;
+    struct sign_record r = {
+        .outcome = d->outcome,
+        .reason = strcmp(d->outcome, "granted") != 0 ? d->why.text : NULL,
+        .who = who,
+        .profile = profile,
+        .client_id = p != NULL ? p->client_id : NULL,
+        .key = p != NULL ? p->key : NULL,
+        .cert_sha256 = gs != NULL ? grant_signer_cert_sha256(gs) : NULL,
+        .g = g,
+        .info = &d->info,
+    };
 
-    rec = json_pack("{s:s, s:s}", "event", "sign", "outcome", d->outcome);
-    if (rec == NULL)
-        return NULL;
-    if (strcmp(d->outcome, "granted") != 0)
-        json_object_set_new(rec, "reason", json_string(d->why.text));
-    json_object_set_new(rec, "caller",
-        json_pack("{s:I, s:I, s:I, s:s}", "uid", (json_int_t)who->uid, "gid", (json_int_t)who->gid,
-            "pid", (json_int_t)who->pid, "exe", who->exe));
-    json_object_set_new(rec, "profile", json_string(profile));
-    json_object_set_new(rec, "client_id",
-        p != NULL && p->client_id ? json_string(p->client_id) : json_null());
-    json_object_set_new(rec, "key", p != NULL && p->key ? json_string(p->key) : json_null());
-    json_object_set_new(rec, "cert_sha256", cert != NULL ? json_string(cert) : json_null());
-    json_object_set_new(rec, "claims", claims_record(g, d));
-    if (strcmp(d->outcome, "granted") == 0)
-        json_object_set_new(rec, "jws_sha256", json_string(d->info.jws_sha256));
-    return rec;
+    return sign_record_build(&r);
+}
+
+/* Every string of the request must be UTF-8 text before policy sees it, and the profile a
+ * name of the config's charset; the refusal names the field and the offending byte. */
+static enum mp_err
+text_check(const char *field, const char *s, struct mp_errmsg *why)
+{
+    size_t bad = 0;
+
+    if (mp_text_clean(s, strlen(s), &bad))
+        return MP_OK;
+    return mp_errf(why, MP_ERR_INVALID,
+        "%s is not UTF-8 text: byte 0x%02x at offset %zu is a control character or not UTF-8",
+        field, (unsigned char)s[bad], bad);
+}
+
+static enum mp_err
+request_text_check(const struct frame_msg *m, struct mp_errmsg *why)
+{
+    enum mp_err r;
+    size_t i;
+
+    if (m->profile[0] != '\0' && !mp_profile_name_valid(m->profile, strlen(m->profile)))
+        return mp_errf(why, MP_ERR_INVALID,
+            "profile name may hold only " MP_PROFILE_NAME_CHARS " (1..%d characters)",
+            MP_PROFILE_NAME_MAX);
+    if ((r = text_check("scope", m->scope, why)) != MP_OK ||
+        (r = text_check("consumer_org", m->consumer_org, why)) != MP_OK ||
+        (r = text_check("systemuser_org", m->su_org, why)) != MP_OK ||
+        (r = text_check("systemuser_ref", m->su_ref, why)) != MP_OK ||
+        (r = text_check("lifetime", m->lifetime, why)) != MP_OK)
+        return r;
+    for (i = 0; i < m->nresources; i++)
+        if ((r = text_check("resource", m->resources[i], why)) != MP_OK)
+            return r;
+    return MP_OK;
 }
 
 static void
@@ -170,6 +175,9 @@ decide(struct server *s, const struct peer *who, const struct frame_msg *m, stru
         d->outcome = "error";
         d->code =
             hsmpool_unavailable(s, &d->why) == MP_ERR_HSM_PIN ? FCODE_PIN : FCODE_HSM_UNAVAILABLE;
+    } else if (request_text_check(m, &d->why) != MP_OK) {
+        decide_refused(d, FCODE_BAD_REQUEST);
+        request_fields(m, &g); /* recorded escaped: the auditor sees what was sent */
     } else if ((i = profile_index(set->conf, name)) < 0) {
         mp_errf(&d->why, MP_ERR_POLICY, "no profile named %.64s", name);
         decide_refused(d, FCODE_REFUSED);
@@ -210,7 +218,15 @@ handle_sign(struct server *s, const struct peer *who, const struct frame_msg *m,
         return;
     }
     rec = decide(s, who, m, &d);
-    /* Fail closed: without a durable audit line the caller gets no JWS. */
+    /* Fail closed: without its whole audit line the caller gets no JWS. What can still be
+     * recorded is an error naming the caller. */
+    if (rec == NULL && (rec = sign_record_unbuilt(who)) != NULL) {
+        d.outcome = "error";
+        d.code = FCODE_INTERNAL;
+        mp_errf(&d.why, MP_ERR_NOMEM, "audit record could not be built");
+        mp_error("uid %u pid %d: the audit record could not be built: refused",
+            (unsigned int)who->uid, (int)who->pid);
+    }
     if (rec == NULL) {
         if (d.announced)
             audit_expect_cancel(s->audit);

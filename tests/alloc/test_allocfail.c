@@ -4,8 +4,8 @@
  * the same answer as the unfailed run, and must leave no allocation behind.
  *
  * The operations are the grant's JWS builder (claims, header with x5c or kid, signing input,
- * signature, self-verification), the parsers of what upstreams and the signer answer, and both
- * daemons' config loading (keyword tables) with its printing.
+ * signature, self-verification), the parsers of what upstreams and the signer answer, both
+ * daemons' config loading (keyword tables) with its printing, and the signer's audit record.
  *
  * glibc lets a program replace malloc (all four calls together); the replacements here count
  * and fail, and hand the real work to glibc's own __libc_* entry points. Sanitizer builds
@@ -21,9 +21,11 @@
 
 #include "common/buf.h"
 #include "common/frame.h"
+#include "common/json.h"
 #include "common/conf.h"
 #include "exchange/answer.h"
 #include "exchange/exchange_conf.h"
+#include "signer/daemon/sign_record.h"
 #include "signer/grant/grant_claims.h"
 #include "signer/grant/jws.h"
 #include "signer/signer_conf.h"
@@ -294,6 +296,45 @@ op_exchange_conf(char *out, size_t outlen)
     return r;
 }
 
+/* The audit record of a granted request from a caller whose path is not UTF-8: whole (every
+ * field, the path escaped) or NULL, never a line missing a field. */
+static enum mp_err
+op_sign_record(char *out, size_t outlen)
+{
+    struct peer who = {.uid = 1000, .gid = 1000, .pid = 4242, .exe = "/tmp/odd-\xff-name"};
+    struct grant_request g = {.aud = "https://test.maskinporten.no/",
+        .client_id = "c1",
+        .scope = "altinn:serviceowner/instances.read",
+        .resources = {"https://a.example/", "https://b.example/"},
+        .nresources = 2,
+        .consumer_org = "991825827",
+        .systemuser_org = "991825827",
+        .systemuser_ref = "ref-1"};
+    struct grant_info info = {.jti = "0b7c2a4e-0000-4000-8000-000000000001",
+        .iat = 1700000000,
+        .exp = 1700000120,
+        .jws_sha256 = "ab"};
+    struct sign_record r = {.outcome = "granted",
+        .who = &who,
+        .profile = "default",
+        .client_id = "c1",
+        .key = "pkcs11:token=t;object=k;type=private",
+        .cert_sha256 = "cd",
+        .g = &g,
+        .info = &info};
+    json_t *rec = sign_record_build(&r);
+    char *text = rec != NULL ? mp_json_dumps(rec, JSON_COMPACT) : NULL;
+    enum mp_err ret = MP_ERR_NOMEM;
+
+    if (text != NULL && strlen(text) < outlen) {
+        memcpy(out, text, strlen(text) + 1);
+        ret = MP_OK;
+    }
+    free(text);
+    json_decref(rec);
+    return ret;
+}
+
 struct sweep {
     const char *name;
     op_fn fn;
@@ -366,7 +407,8 @@ main(void)
         {"JWS builder, kid header", op_jws_kid}, {"Maskinporten token parser", op_token},
         {"Maskinporten error parser", op_error}, {"Altinn answer parser", op_altinn},
         {"signer frame encode/decode", op_frame}, {"signer config read and print", op_signer_conf},
-        {"exchange config read and print", op_exchange_conf}};
+        {"exchange config read and print", op_exchange_conf},
+        {"audit record of a sign decision", op_sign_record}};
     static char want[JWS_MAX], got[JWS_MAX];
     struct tc_spec spec = {.cn = "alloc sweep", .org_id = "NTRNO-314159268"};
     size_t i;

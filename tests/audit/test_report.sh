@@ -22,7 +22,7 @@ expect_refusal "is not allowed" request --scope altinn:serviceowner/instances.re
     --resource "https://x.example/$EVIL"
 expect_refusal "consumer_org 991825827 is not allowed" request \
     --scope altinn:serviceowner/instances.read --consumer-org 991825827
-expect_refusal "no profile named" request --profile "<b>\"&'" --scope a
+expect_refusal "profile name may hold only" request --profile "<b>\"&'" --scope a
 expect_refusal "lifetime must be 1..120" request --scope altinn:serviceowner/instances.read \
     --lifetime 121
 # A caller whose executable path is markup: "<script>alert(1)</script>\"&'" under $T.

@@ -1,0 +1,137 @@
+/* Builds the audit record of a sign decision, checking every jansson call (sign_record.h). */
+#include "signer/daemon/sign_record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/conf.h"
+#include "common/frame.h"
+#include "common/text.h"
+#include "signer/audit/audit_format.h"
+
+/* Every caller-supplied string escaped at its worst (4 bytes a byte), plus aud, client_id and
+ * key from config lines and the fixed fields, names and hashes, still fits one audit line. */
+_Static_assert(MP_TEXT_ESCAPED_MAX(sizeof(((struct frame_msg *)0)->profile) +
+                   sizeof(((struct frame_msg *)0)->scope) +
+                   sizeof(((struct frame_msg *)0)->resources) +
+                   sizeof(((struct frame_msg *)0)->su_ref) + sizeof(((struct peer *)0)->exe) +
+                   MP_ERRMSG_MAX) +
+            3 * MP_CONF_MAX_LINE + 1024 <
+        AUDIT_MAX_LINE,
+    "the largest escaped sign record would not fit an audit line");
+
+/* A JSON string of s escaped (mp_text_escape); NULL when out of memory. */
+static json_t *
+text(const char *s)
+{
+    size_t n = MP_TEXT_ESCAPED_MAX(strlen(s));
+    char *buf = malloc(n);
+    json_t *j;
+
+    if (buf == NULL)
+        return NULL;
+    mp_text_escape(buf, n, s);
+    j = json_string(buf);
+    free(buf);
+    return j;
+}
+
+/* json_object_set_new takes v even when it fails (and fails on v NULL): 1 on success. */
+static int
+put(json_t *o, const char *k, json_t *v)
+{
+    return json_object_set_new(o, k, v) == 0;
+}
+
+static int
+put_text(json_t *o, const char *k, const char *s)
+{
+    return s == NULL || put(o, k, text(s));
+}
+
+static int
+put_resources(json_t *c, const struct grant_request *g)
+{
+    json_t *res;
+    size_t i;
+    int ok;
+
+    if (g->nresources == 0)
+        return 1;
+    if ((res = json_array()) == NULL || !put(c, "resource", res))
+        return 0;
+    for (i = 0, ok = 1; ok && i < g->nresources; i++)
+        ok = json_array_append_new(res, text(g->resources[i])) == 0;
+    return ok;
+}
+
+static json_t *
+claims(const struct sign_record *r)
+{
+    const struct grant_request *g = r->g;
+    json_t *c = json_object();
+    int ok = c != NULL && put_text(c, "aud", g->aud) && put_text(c, "scope", g->scope) &&
+        put_resources(c, g) && put_text(c, "consumer_org", g->consumer_org) &&
+        put_text(c, "systemuser_org", g->systemuser_org) &&
+        put_text(c, "systemuser_ref", g->systemuser_ref);
+
+    if (ok && r->info->jti[0] != '\0')
+        ok = put(c, "iat", json_integer(r->info->iat)) &&
+            put(c, "exp", json_integer(r->info->exp)) && put_text(c, "jti", r->info->jti);
+    if (!ok) {
+        json_decref(c);
+        return NULL;
+    }
+    return c;
+}
+
+static json_t *
+caller(const struct peer *who, int with_exe)
+{
+    json_t *c = json_pack("{s:I, s:I, s:I}", "uid", (json_int_t)who->uid, "gid",
+        (json_int_t)who->gid, "pid", (json_int_t)who->pid);
+
+    if (c != NULL && with_exe && !put_text(c, "exe", who->exe)) {
+        json_decref(c);
+        return NULL;
+    }
+    return c;
+}
+
+static json_t *
+text_or_null(const char *s)
+{
+    return s != NULL ? text(s) : json_null();
+}
+
+json_t *
+sign_record_build(const struct sign_record *r)
+{
+    int granted = strcmp(r->outcome, "granted") == 0;
+    json_t *rec = json_pack("{s:s, s:s}", "event", "sign", "outcome", r->outcome);
+    int ok = rec != NULL && (granted || put_text(rec, "reason", r->reason)) &&
+        put(rec, "caller", caller(r->who, 1)) && put_text(rec, "profile", r->profile) &&
+        put(rec, "client_id", text_or_null(r->client_id)) &&
+        put(rec, "key", text_or_null(r->key)) &&
+        put(rec, "cert_sha256", text_or_null(r->cert_sha256)) && put(rec, "claims", claims(r)) &&
+        (!granted || put_text(rec, "jws_sha256", r->info->jws_sha256));
+
+    if (!ok) {
+        json_decref(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+json_t *
+sign_record_unbuilt(const struct peer *who)
+{
+    json_t *rec = json_pack("{s:s, s:s, s:s}", "event", "sign", "outcome", "error", "reason",
+        "audit record could not be built");
+
+    if (rec != NULL && !put(rec, "caller", caller(who, 0))) {
+        json_decref(rec);
+        return NULL;
+    }
+    return rec;
+}
