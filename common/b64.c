@@ -1,3 +1,4 @@
+/* Base64 and base64url encoding and strict decoding (b64.h). */
 #include "common/b64.h"
 
 #include <stdint.h>

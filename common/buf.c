@@ -1,3 +1,4 @@
+/* The bounded, self-wiping byte buffer (buf.h). */
 #include "common/buf.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* The config tokenizer and the keyword tables that read, check and print each key (conf.h). */
 #include "common/conf.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Encoding and decoding of the signer wire protocol's frames (frame.h). */
 #include "common/frame.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* jansson wrappers that discard results made while an allocation failed (json.h). */
 #include "common/json.h"
 
 #include <pthread.h>

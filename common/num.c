@@ -1,3 +1,4 @@
+/* Strict decimal and octal parsing (num.h). */
 #include "common/num.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Norwegian organisation number check digits (orgno.h). */
 #include "common/orgno.h"
 
 #include <string.h>

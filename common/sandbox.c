@@ -1,3 +1,4 @@
+/* Dropping root, no_new_privs and the seccomp allowlist of the daemons (sandbox.h). */
 #include "common/sandbox.h"
 
 #include <errno.h>

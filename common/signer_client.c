@@ -1,3 +1,5 @@
+/* The caller's side of the signer protocol: connect, send a frame, read the answer
+ * (signer_client.h). */
 #include "common/signer_client.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Kernel randomness and version 4 UUIDs for grant jti values (uuid.h). */
 #include "common/uuid.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Parsers of Maskinporten's and Altinn's answers, every field type- and size-checked (answer.h). */
 #include "exchange/answer.h"
 
 #include <stdio.h>

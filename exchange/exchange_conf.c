@@ -1,3 +1,4 @@
+/* mp-exchange's keyword table, URL presets and combination checks (exchange_conf.h). */
 #include "exchange/exchange_conf.h"
 
 #include <stddef.h>

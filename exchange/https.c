@@ -1,3 +1,4 @@
+/* libcurl calls to Maskinporten, Altinn and the self-service API, TLS always verified (https.h). */
 #include "exchange/https.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* mp-exchange's Prometheus counters and gauges and their text rendering (metrics.h). */
 #include "exchange/metrics.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+/* Grant from the signer, Maskinporten token, Altinn exchange, with retries (pipeline.h). */
 #include "exchange/pipeline.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* Calls to Digdir's self-service API for clients and their key sets (selfservice.h). */
 #include "exchange/selfservice.h"
 
 #include <ctype.h>

@@ -66,6 +66,13 @@ for f in "${files[@]}"; do
             status=1
         fi
     done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+    # A newcomer reads the first line to know what a file is for (docs/ARCHITECTURE.md).
+    case $f in
+    *.c) if ! head -n 1 "$f" | grep -q '^/\* '; then
+            echo "$f: does not open with a comment line saying what it is for" >&2
+            status=1
+        fi ;;
+    esac
     case $f in
     pkcs11/* | tests/p11fault/* | tests/grant/mkkey.c) ;;
     *) if grep -qE '^#include [<"](p11-kit/)?pkcs11\.h[>"]' "$f"; then

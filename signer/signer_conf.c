@@ -1,3 +1,4 @@
+/* mp-signer's keyword tables for global settings and profile sections (signer_conf.h). */
 #include "signer/signer_conf.h"
 
 #include <grp.h>

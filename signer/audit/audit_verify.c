@@ -1,3 +1,5 @@
+/* The offline audit log verifier: chain, checkpoints, anchors, checkpoint coverage
+ * (audit_verify.h). */
 #include "signer/audit/audit_verify.h"
 
 #include <ctype.h>

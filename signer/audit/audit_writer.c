@@ -1,3 +1,4 @@
+/* The audit log writer: group commit, hash chain, checkpoints, torn-tail repair. */
 #include "signer/audit/audit_writer.h"
 
 #include <errno.h>

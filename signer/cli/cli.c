@@ -1,3 +1,4 @@
+/* mp-signer's shared command-line pieces: option errors, config loading, exit codes (cli.h). */
 #include "signer/cli/cli.h"
 
 #include <stdio.h>

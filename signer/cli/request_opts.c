@@ -1,3 +1,4 @@
+/* Parsing the request options shared by mp-signer request and bench (request_opts.h). */
 #include "signer/cli/request_opts.h"
 
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* Per-profile policy: which caller may ask for which scopes, resources and orgs (policy.h). */
 #include "signer/daemon/policy.h"
 
 #include <string.h>

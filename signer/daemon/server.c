@@ -1,3 +1,5 @@
+/* mp-signer serve's listener: the socket, callers identified by SO_PEERCRED, connection caps
+ * and threads. */
 #include "signer/daemon/server_int.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Reading a virksomhetssertifikat: organisation number, validity, chain, subject (cert.h). */
 #include "signer/grant/cert.h"
 
 #include <errno.h>

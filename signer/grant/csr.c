@@ -1,3 +1,4 @@
+/* PKCS#10 requests whose signature is made inside the token (csr.h). */
 #include "signer/grant/csr.h"
 
 #include <string.h>

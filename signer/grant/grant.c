@@ -1,3 +1,4 @@
+/* The grant signer: one logged-in key, its certificate and JWS header, signing grants (grant.h). */
 #include "signer/grant/grant.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* Checking a grant request and building its Maskinporten claims (grant_claims.h). */
 #include "signer/grant/grant_claims.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Compact JWS header, signing input, signature and self-check (jws.h). */
 #include "signer/grant/jws.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* Opening the configured token and logging in with the PIN file (signer_token.h). */
 #include "signer/grant/signer_token.h"
 
 #include "common/secret.h"

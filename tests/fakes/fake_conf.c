@@ -1,3 +1,4 @@
+/* mp-fake's config file: keyword tables for global settings and [client ID] sections. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>

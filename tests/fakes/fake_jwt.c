@@ -1,3 +1,4 @@
+/* mp-fake's JWTs: parsing and verifying grants, signing its tokens, JWKs of its keys. */
 #include <string.h>
 
 #include <openssl/core_names.h>

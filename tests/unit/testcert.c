@@ -1,3 +1,4 @@
+/* In-memory RSA keys and X.509 certificates for unit tests (testcert.h). */
 #include "testcert.h"
 
 #include <openssl/rsa.h>
