@@ -189,7 +189,7 @@ io_commit(struct audit *a, char *why, size_t whylen)
     const unsigned char *p = mp_buf_ptr(a->io);
     size_t left = mp_buf_len(a->io);
     ssize_t k;
-    int err;
+    int err = 0;
 
     if (file_unchanged(a, why, whylen) != MP_OK)
         return MP_ERR_IO;
@@ -199,18 +199,18 @@ io_commit(struct audit *a, char *why, size_t whylen)
             continue;
         if (k <= 0) {
             err = k < 0 ? errno : ENOSPC;
-            goto fail;
+            goto out;
         }
         p += k;
         left -= (size_t)k;
     }
-    if (fdatasync(a->fd) != 0) {
+    if (fdatasync(a->fd) != 0)
         err = errno;
-        goto fail;
+out:
+    if (err == 0) {
+        a->size += (off_t)mp_buf_len(a->io);
+        return MP_OK;
     }
-    a->size += (off_t)mp_buf_len(a->io);
-    return MP_OK;
-fail:
     why_set(why, whylen, "audit log %s not writable: %s", a->path, strerror(err));
     if (ftruncate(a->fd, a->size) != 0)
         mp_error("audit log %s: cannot cut a partial write: %s", a->path, strerror(errno));

@@ -71,17 +71,15 @@ static json_t *
 x5c_array(X509 *leaf, STACK_OF(X509) * chain)
 {
     json_t *a = json_array();
-    int i;
+    int i, ok = a != NULL && json_array_append_new(a, x5c_entry(leaf)) == 0;
 
-    if (a == NULL || json_array_append_new(a, x5c_entry(leaf)) != 0)
-        goto fail;
-    for (i = 0; chain != NULL && i < sk_X509_num(chain); i++)
-        if (json_array_append_new(a, x5c_entry(sk_X509_value(chain, i))) != 0)
-            goto fail;
+    for (i = 0; ok && chain != NULL && i < sk_X509_num(chain); i++)
+        ok = json_array_append_new(a, x5c_entry(sk_X509_value(chain, i))) == 0;
+    if (!ok) {
+        json_decref(a);
+        return NULL;
+    }
     return a;
-fail:
-    json_decref(a);
-    return NULL;
 }
 
 enum mp_err
