@@ -6,7 +6,7 @@
 
 #include "common/hex.h"
 
-int
+enum mp_err
 cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_)
 {
     const char *arg = optind_ > 0 ? argv[optind_ - 1] : "?";
@@ -24,7 +24,13 @@ cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_)
     else
         fprintf(stderr, "mp-signer %s: unknown option %s (see mp-signer %s --help)\n", cmd, arg,
             cmd);
-    return CLI_USAGE;
+    return MP_ERR_USAGE;
+}
+
+int
+cli_parse_exit(enum mp_err r)
+{
+    return r == MP_ERR_HELP ? CLI_OK : CLI_USAGE;
 }
 
 static int

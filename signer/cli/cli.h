@@ -14,7 +14,10 @@ enum cli_exit {
 };
 
 /* Prints "mp-signer CMD: <what>" for the getopt_long '?' / ':' case and returns CLI_USAGE. */
-int cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_);
+enum mp_err cli_bad_option(const char *cmd, int opt, int optopt_, char **argv, int optind_);
+/* The exit code for what an option parser returned: MP_ERR_HELP (usage printed) is a
+ * success, anything else a usage error. */
+int cli_parse_exit(enum mp_err r);
 /* Refuses, before getopt sees them, arguments that would put a PIN on the command line:
  * "--pin", "--pin=…" and every abbreviation getopt_long would take for --pin-file. The value
  * is never echoed. Returns CLI_OK or CLI_USAGE. */

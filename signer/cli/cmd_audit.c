@@ -90,7 +90,7 @@ anchor_add(struct audit_flags *f, const char *arg)
     return CLI_OK;
 }
 
-static int
+static enum mp_err
 audit_parse(int argc, char **argv, struct audit_flags *f)
 {
     const char **slot[] = {&f->cert, &f->since, &f->until, &f->client, &f->scope, &f->outcome,
@@ -105,19 +105,19 @@ audit_parse(int argc, char **argv, struct audit_flags *f)
             f->json = 1;
         else if (c == A_ANCHOR) {
             if (anchor_add(f, optarg) != CLI_OK)
-                return CLI_USAGE;
+                return MP_ERR_USAGE;
         } else if (c == A_HELP) {
             fputs(audit_usage, stdout);
-            return -1;
+            return MP_ERR_HELP;
         } else
             return cli_bad_option("audit", c, optopt, argv, optind);
     }
     if (optind != argc - 1) {
         fputs(audit_usage, stderr);
-        return CLI_USAGE;
+        return MP_ERR_USAGE;
     }
     f->file = argv[optind];
-    return CLI_OK;
+    return MP_OK;
 }
 
 /* A certificate or a bare public key, PEM. */
@@ -329,17 +329,17 @@ audit_show(const struct audit_flags *f)
 int
 cmd_audit(int argc, char **argv)
 {
+    enum mp_err pr;
     struct audit_flags f;
     const char *sub = argc > 1 ? argv[1] : "";
-    int rc;
 
     memset(&f, 0, sizeof(f));
     if (strcmp(sub, "verify") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "report") != 0) {
         fputs(audit_usage, strcmp(sub, "--help") == 0 ? stdout : stderr);
         return strcmp(sub, "--help") == 0 ? CLI_OK : CLI_USAGE;
     }
-    if ((rc = audit_parse(argc - 1, argv + 1, &f)) != CLI_OK)
-        return rc < 0 ? CLI_OK : rc;
+    if ((pr = audit_parse(argc - 1, argv + 1, &f)) != MP_OK)
+        return cli_parse_exit(pr);
     if (f.html != NULL && strcmp(sub, "report") != 0) {
         fprintf(stderr, "mp-signer audit %s: --html is an option of audit report\n", sub);
         return CLI_USAGE;

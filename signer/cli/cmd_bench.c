@@ -223,6 +223,7 @@ raw_open(struct bench *b, struct signer_conf **c, struct hsm_module **m, struct 
 int
 cmd_bench(int argc, char **argv)
 {
+    enum mp_err pr;
     struct request_opts f;
     struct bench b;
     struct signer_conf *c = NULL;
@@ -233,8 +234,8 @@ cmd_bench(int argc, char **argv)
     uint64_t n = 0, conc = 0;
     int rc;
 
-    if ((rc = request_opts_parse("bench", bench_usage, argc, argv, &f)) != CLI_OK)
-        return rc < 0 ? CLI_OK : rc;
+    if ((pr = request_opts_parse("bench", bench_usage, argc, argv, &f)) != MP_OK)
+        return cli_parse_exit(pr);
     if (f.requests == NULL || mp_parse_u64(f.requests, 1, 10000000, &n) != MP_OK ||
         f.concurrency == NULL ||
         mp_parse_u64(f.concurrency, 1, BENCH_MAX_THREADS, &conc) != MP_OK) {

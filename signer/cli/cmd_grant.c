@@ -72,7 +72,7 @@ struct grant_flags {
     struct grant_request req;
 };
 
-static int
+static enum mp_err
 grant_parse(int argc, char **argv, struct grant_flags *f)
 {
     int c;
@@ -99,13 +99,13 @@ grant_parse(int argc, char **argv, struct grant_flags *f)
         case OPT_RESOURCE:
             if (f->req.nresources >= GRANT_MAX_RESOURCES) {
                 fprintf(stderr, "mp-signer grant: at most %d --resource\n", GRANT_MAX_RESOURCES);
-                return CLI_USAGE;
+                return MP_ERR_USAGE;
             }
             f->req.resources[f->req.nresources++] = optarg;
             break;
         case 'v':
         case OPT_VERBOSE: mp_log_set_level(MP_LOG_DEBUG); break;
-        case OPT_HELP: fputs(grant_usage, stdout); return -1;
+        case OPT_HELP: fputs(grant_usage, stdout); return MP_ERR_HELP;
         default: return cli_bad_option("grant", c, optopt, argv, optind);
         }
     }
@@ -114,9 +114,9 @@ grant_parse(int argc, char **argv, struct grant_flags *f)
             "mp-signer grant: unexpected argument at position %d (not echoed: it could be a "
             "secret)\n",
             optind);
-        return CLI_USAGE;
+        return MP_ERR_USAGE;
     }
-    return CLI_OK;
+    return MP_OK;
 }
 
 #define SET_IF(slot, v)                                            \
@@ -215,15 +215,15 @@ out:
 int
 cmd_grant(int argc, char **argv)
 {
+    enum mp_err pr;
     struct grant_flags f;
     struct mp_errmsg e = {{0}};
-    int rc;
 
     memset(&f, 0, sizeof(f));
     if (cli_refuse_pin_args("grant", argc, argv) != CLI_OK)
         return CLI_USAGE;
-    if ((rc = grant_parse(argc, argv, &f)) != CLI_OK)
-        return rc < 0 ? CLI_OK : rc;
+    if ((pr = grant_parse(argc, argv, &f)) != MP_OK)
+        return cli_parse_exit(pr);
     if (grant_run(&f, &e) != MP_OK)
         return cli_fail(&e);
     return CLI_OK;

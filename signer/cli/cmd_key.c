@@ -96,7 +96,7 @@ struct key_ctx {
     struct hsm_token *tok;
 };
 
-static int
+static enum mp_err
 key_parse(int argc, char **argv, struct key_flags *f)
 {
     const char **slot[] = {&f->config, &f->profile, &f->module, &f->pin_file, &f->token, &f->key,
@@ -113,7 +113,7 @@ key_parse(int argc, char **argv, struct key_flags *f)
             mp_log_set_level(MP_LOG_DEBUG);
         else if (c == K_HELP) {
             fputs(key_usage, stdout);
-            return -1;
+            return MP_ERR_HELP;
         } else
             return cli_bad_option("key", c, optopt, argv, optind);
     }
@@ -124,9 +124,9 @@ key_parse(int argc, char **argv, struct key_flags *f)
             "mp-signer key: unexpected argument at position %d (not echoed: it could be a "
             "secret)\n",
             optind);
-        return CLI_USAGE;
+        return MP_ERR_USAGE;
     }
-    return CLI_OK;
+    return MP_OK;
 }
 
 static void
@@ -457,7 +457,6 @@ cmd_key(int argc, char **argv)
     struct mp_errmsg e = {{0}};
     const char *sub = argc > 1 ? argv[1] : "";
     enum mp_err r;
-    int rc;
 
     memset(&f, 0, sizeof(f));
     memset(&k, 0, sizeof(k));
@@ -467,8 +466,8 @@ cmd_key(int argc, char **argv)
     }
     if (cli_refuse_pin_args("key", argc, argv) != CLI_OK)
         return CLI_USAGE;
-    if ((rc = key_parse(argc - 1, argv + 1, &f)) != CLI_OK)
-        return rc < 0 ? CLI_OK : rc;
+    if ((r = key_parse(argc - 1, argv + 1, &f)) != MP_OK)
+        return cli_parse_exit(r);
     if (strcmp(sub, "generate") == 0)
         r = key_generate(&k, &f, &e);
     else if (strcmp(sub, "csr") == 0)

@@ -19,13 +19,14 @@ static const char request_usage[] =
 int
 cmd_request(int argc, char **argv)
 {
+    enum mp_err pr;
     struct request_opts f;
     struct frame_msg *req = NULL, *resp = NULL;
     struct mp_errmsg e = {{0}};
     int fd = -1, rc;
 
-    if ((rc = request_opts_parse("request", request_usage, argc, argv, &f)) != CLI_OK)
-        return rc < 0 ? CLI_OK : rc;
+    if ((pr = request_opts_parse("request", request_usage, argc, argv, &f)) != MP_OK)
+        return cli_parse_exit(pr);
     if ((req = malloc(sizeof(*req))) == NULL || (resp = malloc(sizeof(*resp))) == NULL) {
         mp_errf(&e, MP_ERR_NOMEM, "out of memory");
         rc = cli_fail(&e);

@@ -63,7 +63,7 @@ cmd_serve(int argc, char **argv)
             fputs(serve_usage, stdout);
             return CLI_OK;
         } else
-            return cli_bad_option("serve", c, optopt, argv, optind);
+            return cli_parse_exit(cli_bad_option("serve", c, optopt, argv, optind));
     }
     if (config == NULL || optind < argc) {
         fputs(serve_usage, stderr);

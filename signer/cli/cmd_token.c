@@ -89,7 +89,7 @@ cmd_token_init(int argc, char **argv)
             fputs(token_usage, stdout);
             return CLI_OK;
         } else
-            return cli_bad_option("token-init", c, optopt, argv, optind);
+            return cli_parse_exit(cli_bad_option("token-init", c, optopt, argv, optind));
     }
     if (optind < argc) {
         fprintf(stderr,

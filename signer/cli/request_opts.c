@@ -44,7 +44,7 @@ static const struct option req_opts[] = {
 
 /* Names a bench-only option for request: getopt has already taken its value, so argv at
  * optind - 1 would be the value, not the option. */
-static int
+static enum mp_err
 bench_only(const char *cmd, int c)
 {
     size_t i;
@@ -53,10 +53,10 @@ bench_only(const char *cmd, int c)
         ;
     fprintf(stderr, "mp-signer %s: --%s is for mp-signer bench only\n", cmd,
         req_opts[i].name != NULL ? req_opts[i].name : "?");
-    return CLI_USAGE;
+    return MP_ERR_USAGE;
 }
 
-int
+enum mp_err
 request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
     struct request_opts *f)
 {
@@ -77,34 +77,34 @@ request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
             f->resources[f->nresources++] = optarg;
         else if (c == R_RESOURCE) {
             fprintf(stderr, "mp-signer %s: at most %d --resource\n", cmd, FRAME_MAX_RESOURCES);
-            return CLI_USAGE;
+            return MP_ERR_USAGE;
         } else if (c == R_RAW)
             f->raw = 1;
         else if (c == R_HELP) {
             fputs(usage, stdout);
-            return -1;
+            return MP_ERR_HELP;
         } else
             return cli_bad_option(cmd, c, optopt, argv, optind);
     }
     if (optind < argc) {
         fprintf(stderr, "mp-signer %s: unexpected argument at position %d\n", cmd, optind);
-        return CLI_USAGE;
+        return MP_ERR_USAGE;
     }
     /* Both modes named: say which one runs rather than silently measure the other. */
     if (f->raw && f->socket != NULL) {
         fprintf(stderr, "mp-signer %s: --raw signs on the token itself; leave out --socket\n", cmd);
-        return CLI_USAGE;
+        return MP_ERR_USAGE;
     }
     if (!f->raw && f->config != NULL) {
         fprintf(stderr, "mp-signer %s: --config goes with --raw; the daemon reads its own\n", cmd);
-        return CLI_USAGE;
+        return MP_ERR_USAGE;
     }
     if ((f->socket == NULL && !f->raw) || (f->raw && f->config == NULL) ||
         (f->sync_file != NULL && !f->raw)) {
         fputs(usage, stderr);
-        return CLI_USAGE;
+        return MP_ERR_USAGE;
     }
-    return CLI_OK;
+    return MP_OK;
 }
 
 static int

@@ -17,8 +17,8 @@ struct request_opts {
 
 /* Parses argv; cmd "bench" also accepts --requests, --concurrency, --raw, --config and
  * --sync-file (with --raw only). Returns
- * CLI_OK, CLI_USAGE, or -1 after printing usage for --help. */
-int request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
+ * MP_OK, MP_ERR_USAGE (the problem printed) or MP_ERR_HELP (the usage printed). */
+enum mp_err request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
     struct request_opts *f);
 /* Fills a SIGN frame; CLI_USAGE with a message when a value does not fit its field. */
 int request_opts_frame(const struct request_opts *f, struct frame_msg *m);
