@@ -11,13 +11,14 @@
 
 #define HTTPS_MAX_BODY (1024 * 1024)
 
+/* Why no HTTP answer arrived; negative like every failure code of the house (common/err.h). */
 enum https_fail {
     HTTPS_OK = 0,
-    HTTPS_CONNECT = 1, /* could not connect or TLS failed */
-    HTTPS_TIMEOUT = 2,
-    HTTPS_TOOBIG = 3,
-    HTTPS_OTHER = 4,
-    HTTPS_TLS = 5, /* the peer's certificate did not verify: retrying cannot help */
+    HTTPS_CONNECT = -1, /* could not connect or TLS failed */
+    HTTPS_TIMEOUT = -2,
+    HTTPS_TOOBIG = -3,
+    HTTPS_OTHER = -4,
+    HTTPS_TLS = -5, /* the peer's certificate did not verify: retrying cannot help */
 };
 
 struct https_resp {

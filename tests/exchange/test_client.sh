@@ -123,6 +123,19 @@ cl again create --name x --description y --scope "$R" --append-profile "$CONF" -
 one_error_line again "already has \[profile fresh\]"
 [ "$(writes)" = "$w" ] || fail "a client was registered although the profile name was taken"
 ok "create --profile-name of an existing profile: refused before anything is registered"
+# The temp file cannot be written (RLIMIT_FSIZE below the config's size, SIGXFSZ ignored so
+# write() fails with EFBIG): one line naming that step, the config untouched, no temp left.
+cp "$CONF" "$T/conf.before"
+while [ "$(stat -c %s "$CONF")" -le 2048 ]; do echo "# padding so the file is over 2 KiB" >>"$CONF"; done
+cp "$CONF" "$T/conf.before"
+RC=0
+(trap '' XFSZ; ulimit -f 2; exec "$MP_EXCHANGE" client create --name x --description y --scope "$R" \
+    --append-profile "$CONF" --profile-name big --selfservice-url "$FAKE" --maskinporten-url "$FAKE/" \
+    --signer-socket "$T/tok/signer.sock") >"$T/cl.fsize.out" 2>"$T/cl.fsize.err" || RC=$?
+one_error_line fsize "unchanged: cannot write the temp file: File too large"
+cmp -s "$CONF" "$T/conf.before" || fail "the signer config changed although its write failed"
+! compgen -G "$T/tok/signer.conf.*" >/dev/null || fail "a temp file was left beside the signer config"
+ok "create whose config write fails: $(err fsize | cut -c1-150)"
 cl usage create --name x
 [ "$RC" = 2 ] || fail "usage error exit $RC"
 cl usage2 create --name x --description y --scope "a b"
