@@ -35,11 +35,13 @@ static const char *const flag_key[] = {"env", "maskinporten_url", "altinn_url", 
     "signer_socket", "listen", "listen_unix"};
 static const char flag_chars[] = "EMACSLU";
 
-/* Config first, then the flags on top, so flags override. */
-static int
+/* Config first, then the flags on top, so flags override. MP_ERR_HELP or MP_ERR_USAGE when
+ * printed; any other error has its message in e. */
+static enum mp_err
 serve_config(int argc, char **argv, struct exchange_conf *c, struct mp_errmsg *e)
 {
     const char *config = NULL, *p;
+    enum mp_err r;
     int o;
 
     opterr = 0;
@@ -50,21 +52,21 @@ serve_config(int argc, char **argv, struct exchange_conf *c, struct mp_errmsg *e
             mp_log_set_level(MP_LOG_DEBUG);
         else if (o == 'h') {
             fputs(serve_usage, stdout);
-            return -1;
+            return MP_ERR_HELP;
         } else if (o == '?' || o == ':') {
             fprintf(stderr, "mp-exchange serve: %s %s\n",
                 o == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
-            return 2;
+            return MP_ERR_USAGE;
         }
     }
-    if (config != NULL && exchange_conf_load(c, config, e) != MP_OK)
-        return 1;
+    if (config != NULL && (r = exchange_conf_load(c, config, e)) != MP_OK)
+        return r;
     optind = 0;
     while ((o = getopt_long(argc, argv, ":", serve_opts, NULL)) != -1)
         if ((p = strchr(flag_chars, o)) != NULL && o != 0 &&
-            exchange_conf_set(c, flag_key[p - flag_chars], optarg, e) != MP_OK)
-            return 1;
-    return exchange_conf_check(c, 1, e) == MP_OK ? 0 : 1;
+            (r = exchange_conf_set(c, flag_key[p - flag_chars], optarg, e)) != MP_OK)
+            return r;
+    return exchange_conf_check(c, 1, e);
 }
 
 static int
@@ -101,16 +103,17 @@ exchange_cmd_serve(int argc, char **argv)
     struct exchange x;
     struct mp_errmsg e = {{0}};
     sigset_t set;
+    enum mp_err r;
     int rc;
 
     memset(&x, 0, sizeof(x));
     if ((x.conf = exchange_conf_new()) == NULL)
         return 1;
-    if ((rc = serve_config(argc, argv, x.conf, &e)) != 0) {
-        if (rc == 1)
+    if ((r = serve_config(argc, argv, x.conf, &e)) != MP_OK) {
+        if (r != MP_ERR_HELP && r != MP_ERR_USAGE)
             fprintf(stderr, "mp-exchange: error: %s\n", e.text);
         exchange_conf_free(x.conf);
-        return rc < 0 ? 0 : rc;
+        return r == MP_ERR_HELP ? 0 : r == MP_ERR_USAGE ? 2 : 1;
     }
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

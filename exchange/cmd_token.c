@@ -54,7 +54,8 @@ param_name(int o)
     }
 }
 
-static int
+/* MP_OK, MP_ERR_USAGE (printed), MP_ERR_HELP (usage printed) or MP_ERR_NOMEM. */
+static enum mp_err
 token_parse(int argc, char **argv, struct tflags *f)
 {
     const char *name;
@@ -64,8 +65,10 @@ token_parse(int argc, char **argv, struct tflags *f)
     while ((o = getopt_long(argc, argv, ":", token_opts, NULL)) != -1) {
         if ((name = param_name(o)) != NULL) {
             if (mp_buf_putf(f->query, "%s%s=", mp_buf_len(f->query) ? "&" : "", name) != MP_OK ||
-                https_form_escape(optarg, f->query) != MP_OK)
-                return 2;
+                https_form_escape(optarg, f->query) != MP_OK) {
+                fputs("mp-exchange token: the request is too large\n", stderr);
+                return MP_ERR_USAGE;
+            }
         } else if (o == 'u')
             f->url = optarg;
         else if (o == 's')
@@ -76,18 +79,18 @@ token_parse(int argc, char **argv, struct tflags *f)
             f->json = 1;
         else if (o == 'h') {
             fputs(token_usage, stdout);
-            return -1;
+            return MP_ERR_HELP;
         } else {
             fprintf(stderr, "mp-exchange token: %s %s\n",
                 o == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
-            return 2;
+            return MP_ERR_USAGE;
         }
     }
     if (optind < argc || strstr(mp_buf_str(f->query), "scope=") == NULL) {
         fputs(token_usage, stderr);
-        return 2;
+        return MP_ERR_USAGE;
     }
-    return 0;
+    return MP_OK;
 }
 
 static size_t
@@ -126,16 +129,16 @@ exchange_cmd_token(int argc, char **argv)
     struct curl_slist *hdr = NULL;
     CURLcode cc;
     long status = 0;
+    enum mp_err r;
     int rc = 1;
 
     memset(&f, 0, sizeof(f));
     if (url == NULL || body == NULL || (f.query = mp_buf_new(8192)) == NULL)
         goto out;
-    if ((rc = token_parse(argc, argv, &f)) != 0) {
-        rc = rc < 0 ? 0 : rc;
+    if ((r = token_parse(argc, argv, &f)) != MP_OK) {
+        rc = r == MP_ERR_HELP ? 0 : 2;
         goto out;
     }
-    rc = 1;
     mp_buf_putf(url, "%s/v1/%s?%s",
         f.url != NULL          ? f.url
             : f.socket != NULL ? "http://localhost"

@@ -438,7 +438,7 @@ write_page(struct ar_stats *st, const char *html_path, struct mp_errmsg *e)
         goto out;
     }
     fd = -1;
-    ok = ar_write_page(fp, st) == 0 && !ferror(fp);
+    ok = ar_write_page(fp, st) == MP_OK && !ferror(fp);
     ok = fclose(fp) == 0 && ok;
     fp = NULL;
     if (!ok || rename(tmp, html_path) != 0) {

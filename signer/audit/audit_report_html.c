@@ -405,7 +405,7 @@ key_table(FILE *fp, struct ar_table *t)
     fputs("</tbody></table>\n", fp);
 }
 
-static int
+static enum mp_err
 refusals(FILE *fp, struct ar_stats *st)
 {
     char buf[16384];
@@ -414,14 +414,14 @@ refusals(FILE *fp, struct ar_stats *st)
     fprintf(fp, "<h2 id=\"refusals\">Refused and failed requests (%llu)</h2>\n", st->spooled);
     if (st->spooled == 0) {
         fputs("<p>No request was refused or failed.</p>\n", fp);
-        return 0;
+        return MP_OK;
     }
     fputs("<table id=\"t-refusals\">\n<thead><tr><th>line</th><th>time (UTC)</th>"
           "<th>outcome</th><th>caller</th><th>profile</th><th>client_id</th>"
           "<th>asked for</th><th>reason</th></tr></thead>\n<tbody>\n",
         fp);
     if (fflush(st->spool) != 0 || fseek(st->spool, 0, SEEK_SET) != 0)
-        return -1;
+        return MP_ERR_IO;
     while ((n = fread(buf, 1, sizeof(buf), st->spool)) > 0)
         fwrite(buf, 1, n, fp);
     fputs("</tbody></table>\n", fp);
@@ -443,7 +443,7 @@ footer(FILE *fp)
         MP_VERSION, when);
 }
 
-int
+enum mp_err
 ar_write_page(FILE *fp, struct ar_stats *st)
 {
     int i;
@@ -456,8 +456,8 @@ ar_write_page(FILE *fp, struct ar_stats *st)
     ar_write_chart(fp, st);
     for (i = 0; i < AR_NTABLES; i++)
         key_table(fp, &st->t[i]);
-    if (refusals(fp, st) != 0)
-        return -1;
+    if (refusals(fp, st) != MP_OK)
+        return MP_ERR_IO;
     footer(fp);
-    return 0;
+    return MP_OK;
 }

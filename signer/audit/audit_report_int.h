@@ -91,8 +91,8 @@ void ar_esc(FILE *fp, const char *s, size_t len);
 void ar_esc_member(FILE *fp, json_t *obj, const char *name, const char *dflt);
 /* One table row for a refused or failed sign event at the given 1-based line. */
 void ar_refusal_row(FILE *fp, json_t *j, enum ar_outcome o, unsigned long long line, int suspect);
-/* The whole page; the spool is copied in. Returns 0, or -1 if the spool could not be read. */
-int ar_write_page(FILE *fp, struct ar_stats *st);
+/* The whole page; the spool is copied in. MP_ERR_IO if the spool could not be read. */
+enum mp_err ar_write_page(FILE *fp, struct ar_stats *st);
 
 /* audit_report_svg.c */
 
