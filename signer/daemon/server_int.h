@@ -123,8 +123,13 @@ enum mp_err hsmpool_unavailable(struct server *s, struct mp_errmsg *why);
 void hsmpool_state(struct server *s, char *out, size_t outlen);
 /* Opens the audit log with checkpoints signed by the audit key (after hsmpool_start). */
 enum mp_err hsmpool_audit_open(struct server *s, struct mp_errmsg *e);
+/* Between hsmpool.c and hsmpool_workers.c, with job_mu held: the token is down (recovery
+ * takes it from here); a thread left the module; start a worker in a free slot. */
+void hsmpool_down(struct server *s, enum mp_err why_code, const char *why);
+void hsmpool_leave(struct server *s);
+enum mp_err hsmpool_worker_spawn(struct server *s, struct mp_errmsg *e);
 
-/* serve_conn.c */
+/* conn.c */
 void conn_serve(struct server *s, int fd, const struct peer *who);
 
 /* server.c */
