@@ -1,5 +1,6 @@
-/* Grant from the signer, Maskinporten token, Altinn exchange, with retries (pipeline.h). */
-#include "exchange/pipeline.h"
+/* Maskinporten token and Altinn exchange, with retries, over the signer stage in
+ * pipeline_signer.c (pipeline.h). */
+#include "exchange/pipeline_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,11 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/frame.h"
 #include "common/log.h"
-#include "common/num.h"
-#include "common/signer_client.h"
 #include "common/uuid.h"
-#include "exchange/certexp.h"
 #include "exchange/https.h"
 
 void
@@ -64,88 +63,6 @@ backoff(unsigned int attempt)
 
     mp_random_bytes(&j, sizeof(j));
     usleep(base + j % (base / 2 + 1));
-}
-
-static enum frame_code
-signer_code(const struct frame_msg *m)
-{
-    uint64_t v = FCODE_INTERNAL;
-
-    mp_parse_u64(m->code, 1, 255, &v);
-    return (enum frame_code)v;
-}
-
-/* What the grant says about its key, for /metrics: the certificate's expiry (x5c), or the
- * registered key to watch (kid). */
-static void
-note_key(struct pipeline *f, const struct token_req *q, const char *jws)
-{
-    const char *profile = q->profile[0] ? q->profile : "default";
-    struct grant_key k;
-
-    if (certexp_read(jws, &k) != MP_OK)
-        return;
-    if (k.x5c)
-        metrics_cert(f->m, profile, k.not_after, k.subject);
-    else
-        metrics_key_seen(f->m, profile, k.client_id, k.kid);
-}
-
-/* One grant from the signer for this request. */
-static enum mp_err
-signer_grant(struct pipeline *f, const struct token_req *q, char *jws, size_t jwslen,
-    struct xerr *err)
-{
-    struct frame_msg *req = calloc(1, sizeof(*req)), *resp = calloc(1, sizeof(*resp));
-    struct mp_errmsg e = {{0}};
-    int fd = -1;
-    size_t i;
-    enum mp_err r = MP_ERR_NOMEM;
-
-    if (req == NULL || resp == NULL) {
-        xerr_set(err, 503, "temporarily_unavailable", "out of memory");
-        goto out;
-    }
-    frame_init(req, FRAME_SIGN);
-    memcpy(req->profile, q->profile, sizeof(q->profile));
-    memcpy(req->scope, q->scope, sizeof(q->scope));
-    for (i = 0; i < q->nresources; i++)
-        memcpy(req->resources[i], q->resources[i], sizeof(q->resources[i]));
-    req->nresources = q->nresources;
-    memcpy(req->consumer_org, q->consumer_org, sizeof(q->consumer_org));
-    memcpy(req->su_org, q->su_org, sizeof(q->su_org));
-    memcpy(req->su_ref, q->su_ref, sizeof(q->su_ref));
-    metrics_signer_call(f->m);
-    if ((r = signer_client_connect(f->conf->signer_socket, &fd, &e)) != MP_OK ||
-        (r = signer_client_call(fd, req, resp, &e)) != MP_OK) {
-        xerr_set(err, 503, "temporarily_unavailable", "signer: %s", e.text);
-        goto out;
-    }
-    if (resp->type != FRAME_JWS) {
-        r = MP_ERR_POLICY;
-        xerr_set(err,
-            signer_code(resp) == FCODE_REFUSED || signer_code(resp) == FCODE_BAD_REQUEST ? 403
-                                                                                         : 503,
-            signer_code(resp) == FCODE_REFUSED ? "access_denied" : "temporarily_unavailable",
-            "signer: %s", resp->message);
-        goto out;
-    }
-    if (strlen(resp->jws) >= jwslen) {
-        r = MP_ERR_TOOBIG;
-        xerr_set(err, 502, "server_error", "signer answered an oversized grant");
-        goto out;
-    }
-    memcpy(jws, resp->jws, strlen(resp->jws) + 1);
-    note_key(f, q, jws);
-    r = MP_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (resp != NULL)
-        explicit_bzero(resp->jws, sizeof(resp->jws));
-    free(req);
-    free(resp);
-    return r;
 }
 
 /* Maskinporten said no: pass its error through with its status and MP code. */
@@ -280,7 +197,7 @@ pipeline_maskinporten(struct pipeline *f, const struct token_req *q, struct xtok
     }
     for (;;) {
         /* A fresh grant every try: a jti is single use (MP-012). */
-        if ((rc = signer_grant(f, q, jws, FRAME_MAX, err)) != MP_OK)
+        if ((rc = pipeline_signer_grant(f, q, jws, FRAME_MAX, err)) != MP_OK)
             break;
         rc = token_once(f, jws, out, err);
         explicit_bzero(jws, FRAME_MAX);
@@ -298,6 +215,30 @@ pipeline_maskinporten(struct pipeline *f, const struct token_req *q, struct xtok
     return rc;
 }
 
+/* The token in Altinn's 200 answer, and its exp, into out (tok: TOKEN_MAX scratch). */
+static enum mp_err
+altinn_token(struct pipeline *f, const struct https_resp *r, char *tok, struct xtok *out,
+    struct xerr *err)
+{
+    struct mp_errmsg e = {{0}};
+    long long exp = 0;
+
+    if (answer_altinn(mp_buf_str(r->body), mp_buf_len(r->body), tok, TOKEN_MAX, &e) != MP_OK ||
+        answer_jwt_exp(tok, &exp) != MP_OK) {
+        xerr_set(err, 502, "server_error", "%s", e.text[0] ? e.text : "Altinn token has no exp");
+        metrics_upstream_error(f->m, "exchange", "bad_body");
+        metrics_upstream_ok(f->m, 0);
+        return MP_ERR_PARSE;
+    }
+    if ((out->value = strdup(tok)) == NULL) {
+        xerr_set(err, 503, "temporarily_unavailable", "out of memory");
+        return MP_ERR_NOMEM;
+    }
+    out->issued = time(NULL);
+    out->exp = (time_t)exp;
+    return MP_OK;
+}
+
 enum mp_err
 pipeline_altinn(struct pipeline *f, const char *mp_token, struct xtok *out, struct xerr *err,
     int *unauthorised)
@@ -306,7 +247,6 @@ pipeline_altinn(struct pipeline *f, const char *mp_token, struct xtok *out, stru
     struct mp_errmsg e = {{0}};
     char *tok = malloc(TOKEN_MAX);
     unsigned int attempt = 0;
-    long long exp = 0;
     enum mp_err rc = MP_ERR_NOMEM;
 
     memset(out, 0, sizeof(*out));
@@ -338,47 +278,10 @@ pipeline_altinn(struct pipeline *f, const char *mp_token, struct xtok *out, stru
         rc = MP_ERR_POLICY;
         goto out;
     }
-    if ((rc = answer_altinn(mp_buf_str(r.body), mp_buf_len(r.body), tok, TOKEN_MAX, &e)) != MP_OK ||
-        (rc = answer_jwt_exp(tok, &exp)) != MP_OK) {
-        xerr_set(err, 502, "server_error", "%s", e.text[0] ? e.text : "Altinn token has no exp");
-        metrics_upstream_error(f->m, "exchange", "bad_body");
-        metrics_upstream_ok(f->m, 0);
-        rc = MP_ERR_PARSE;
-        goto out;
-    }
-    if ((out->value = strdup(tok)) == NULL) {
-        rc = MP_ERR_NOMEM;
-        xerr_set(err, 503, "temporarily_unavailable", "out of memory");
-        goto out;
-    }
-    out->issued = time(NULL);
-    out->exp = (time_t)exp;
+    rc = altinn_token(f, &r, tok, out, err);
 out:
     explicit_bzero(tok, TOKEN_MAX);
     free(tok);
     https_resp_clear(&r);
     return rc;
-}
-
-int
-pipeline_signer_alive(struct pipeline *f, char *why, size_t whylen)
-{
-    struct frame_msg *req = calloc(1, sizeof(*req)), *resp = calloc(1, sizeof(*resp));
-    struct mp_errmsg e = {{0}};
-    int fd = -1, alive = 0;
-
-    if (req != NULL && resp != NULL) {
-        frame_init(req, FRAME_PING);
-        alive = signer_client_connect(f->conf->signer_socket, &fd, &e) == MP_OK &&
-                signer_client_call(fd, req, resp, &e) == MP_OK && resp->type == FRAME_PONG
-            ? (strncmp(resp->message, "hsm=up", 6) == 0 ? 1 : 2)
-            : 0;
-        snprintf(why, whylen, "%s",
-            alive == 2 && strncmp(resp->message, "hsm=", 4) == 0 ? resp->message + 4 : "");
-    }
-    if (fd >= 0)
-        close(fd);
-    free(req);
-    free(resp);
-    return alive;
 }
