@@ -208,7 +208,10 @@ static enum mp_err
 kw_apply(const struct mp_conf_kw *kw, void *obj, const char *value, struct mp_errmsg *e)
 {
     switch (kw->type) {
-    case MP_CONF_STR: return mp_conf_set_str(mp_conf_field(obj, kw), value);
+    case MP_CONF_STR:
+        if (kw->max != 0 && strlen(value) > kw->max)
+            return mp_errf(e, MP_ERR_INVALID, "%s is longer than %u bytes", kw->name, kw->max);
+        return mp_conf_set_str(mp_conf_field(obj, kw), value);
     case MP_CONF_LIST: return kw_list(kw, obj, value, e);
     case MP_CONF_UINT: return kw_uint(kw, obj, value, e);
     case MP_CONF_MODE:

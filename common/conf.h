@@ -32,7 +32,7 @@ enum mp_err mp_conf_parse_text(const char *text, size_t len, const char *label, 
  * entry per key says where its value lands in the caller's struct and how it is checked, so
  * reading, range errors and --print-config-style output all come from the same table. */
 enum mp_conf_type {
-    MP_CONF_STR = 1, /* char *, replaced by each line (mp_conf_set_str) */
+    MP_CONF_STR = 1, /* char *, replaced by each line (mp_conf_set_str); max: length, 0 any */
     MP_CONF_LIST, /* char *, space-separated words: a comma is refused */
     MP_CONF_UINT, /* unsigned int in min..max: "key must be MIN..MAX[unit]" */
     MP_CONF_MODE, /* unsigned int, an octal file mode such as 0660 */
@@ -52,7 +52,7 @@ struct mp_conf_kw {
     const char *name;
     enum mp_conf_type type;
     size_t offset;
-    unsigned int min, max; /* MP_CONF_UINT only */
+    unsigned int min, max; /* MP_CONF_UINT; max also bounds an MP_CONF_STR's length */
     const char *unit; /* appended to the range message: " seconds"; NULL: none */
     mp_conf_parse_fn parse; /* MP_CONF_FUNC only */
     mp_conf_print_fn print; /* MP_CONF_FUNC only */
@@ -68,6 +68,10 @@ struct mp_conf_kw {
     {                                                                                          \
         .name = #f, .type = MP_CONF_UINT, .offset = offsetof(st, f), .min = (lo), .max = (hi), \
         .unit = (unit_)                                                                        \
+    }
+#define MP_CONF_STR_KW(st, f, maxlen)                                               \
+    {                                                                               \
+        .name = #f, .type = MP_CONF_STR, .offset = offsetof(st, f), .max = (maxlen) \
     }
 #define MP_CONF_END  \
     {                \

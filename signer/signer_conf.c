@@ -265,13 +265,13 @@ static const struct mp_conf_kw global_kw[] = {
 };
 
 static const struct mp_conf_kw profile_kw[] = {
-    P(key, MP_CONF_STR),
-    P(client_id, MP_CONF_STR),
+    MP_CONF_STR_KW(struct signer_conf_profile, key, SIGNER_CONF_STR_MAX),
+    MP_CONF_STR_KW(struct signer_conf_profile, client_id, SIGNER_CONF_STR_MAX),
     {.name = "env",
         .type = MP_CONF_FUNC,
         .offset = offsetof(struct signer_conf_profile, aud),
         .parse = kw_env}, /* no print: aud prints what it set */
-    P(aud, MP_CONF_STR),
+    MP_CONF_STR_KW(struct signer_conf_profile, aud, SIGNER_CONF_STR_MAX),
     P(scopes, MP_CONF_LIST),
     P(kid, MP_CONF_STR),
     P(chain, MP_CONF_STR),

@@ -25,6 +25,8 @@
 #define SIGNER_CONF_MAX_PROFILES 64
 #define SIGNER_CONF_MAX_ENV 8
 #define SIGNER_CONF_MAX_IDS 32
+/* key, client_id and aud go into every audit line: bounded so the longest line fits. */
+#define SIGNER_CONF_STR_MAX 2048
 
 struct signer_conf_profile {
     char name[64];

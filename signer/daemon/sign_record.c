@@ -4,21 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/conf.h"
 #include "common/frame.h"
 #include "common/text.h"
 #include "signer/audit/audit_format.h"
+#include "signer/signer_conf.h"
 
-/* Every caller-supplied string escaped at its worst (4 bytes a byte), plus aud, client_id and
- * key from config lines and the fixed fields, names and hashes, still fits one audit line. */
-_Static_assert(MP_TEXT_ESCAPED_MAX(sizeof(((struct frame_msg *)0)->profile) +
+/* The longest line a decision can make still fits an audit line, so no request is refused for
+ * its record's length: every string is escaped (4 bytes a byte at worst, "\xNN"), and JSON
+ * then doubles the backslash (5). The caller's fields are bounded by the frame's, the reason by
+ * MP_ERRMSG_MAX, the config's key, client_id and aud by SIGNER_CONF_STR_MAX; 1 KiB covers the
+ * keys, numbers and hashes. */
+#define JSON_TEXT_MAX(n) ((n)*5 + 2)
+_Static_assert(JSON_TEXT_MAX(sizeof(((struct frame_msg *)0)->profile) +
                    sizeof(((struct frame_msg *)0)->scope) +
                    sizeof(((struct frame_msg *)0)->resources) +
+                   sizeof(((struct frame_msg *)0)->consumer_org) +
+                   sizeof(((struct frame_msg *)0)->su_org) +
                    sizeof(((struct frame_msg *)0)->su_ref) + sizeof(((struct peer *)0)->exe) +
-                   MP_ERRMSG_MAX) +
-            3 * MP_CONF_MAX_LINE + 1024 <
+                   MP_ERRMSG_MAX + 3 * SIGNER_CONF_STR_MAX) +
+            1024 <
         AUDIT_MAX_LINE,
-    "the largest escaped sign record would not fit an audit line");
+    "the longest sign record would not fit an audit line");
 
 /* A JSON string of s escaped (mp_text_escape); NULL when out of memory. */
 static json_t *

@@ -380,6 +380,30 @@ signer_conf_comma_in_a_list_is_refused_with_its_line(void **state)
     assert_int_equal(load("[profile p]\nscopes = a:b  c:d\n"), MP_OK);
 }
 
+/* key, client_id and aud end up in every audit line: bounded so the longest line fits. */
+static void
+signer_conf_long_strings_are_refused(void **state)
+{
+    static const char *const keys[] = {"key", "client_id", "aud"};
+    static char text[4096], msg[128];
+    char v[SIGNER_CONF_STR_MAX + 2];
+    size_t i;
+
+    (void)state;
+    memset(v, 'a', sizeof(v) - 1);
+    v[sizeof(v) - 1] = '\0';
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(text, sizeof(text), "[profile p]\n%s = %s\n", keys[i], v);
+        snprintf(msg, sizeof(msg), "t.conf:2: %s is longer than %d bytes", keys[i],
+            SIGNER_CONF_STR_MAX);
+        assert_load_fails(text, MP_ERR_INVALID, msg);
+        assert_int_equal(fresh(NULL), 0);
+    }
+    v[SIGNER_CONF_STR_MAX] = '\0';
+    snprintf(text, sizeof(text), "[profile p]\nkey = %s\n", v);
+    assert_int_equal(load(text), MP_OK);
+}
+
 /* signer_conf_print into a static buffer. */
 static const char *
 printed(void)
@@ -459,6 +483,7 @@ main(void)
         cmocka_unit_test_setup(signer_conf_profile_name_over_63_characters_is_refused, fresh),
         cmocka_unit_test_setup(signer_conf_profile_name_outside_the_charset_is_refused, fresh),
         cmocka_unit_test_setup(signer_conf_comma_in_a_list_is_refused_with_its_line, fresh),
+        cmocka_unit_test_setup(signer_conf_long_strings_are_refused, fresh),
         cmocka_unit_test_setup(signer_conf_print_fills_in_the_defaults, fresh),
         cmocka_unit_test_setup(signer_conf_print_reads_back_the_same, fresh),
     };
