@@ -21,8 +21,11 @@
  *   "start"      {"pid":P,"version":"x.y.z","profiles":["default",...]}
  *   "stop"       {"pid":P}
  *   "reload"     {"profiles":[...]}
- *   "recovery"   {"cut_bytes":B,"cut_sha256":"<hex of the removed bytes>"}  a torn tail cut at
- *                start-up: the bytes after the last complete line.
+ *   "recovery"   {"cut_bytes":B,"cut_sha256":"<hex of the removed bytes>",
+ *                 "kept_in":"PATH.torn","kept_at":O}  a torn tail cut at start-up: the bytes
+ *                after the last complete line, appended first (and synced) to PATH.torn, where
+ *                they are the B bytes from offset O. A start-up whose last complete line does
+ *                not chain to the line before it (or, alone, is not the header) writes nothing.
  *   "sign"       {"outcome":"granted"|"refused"|"error","reason":"text" (not when granted),
  *                 "caller":{"uid":U,"gid":G,"pid":P,"exe":"/path or ?"},
  *                 "profile":"name","client_id":"…","key":"pkcs11:… (no PIN)",

@@ -455,6 +455,26 @@ vstate_init(struct vstate *v, const struct audit_trust *t, struct audit_report *
 }
 
 enum mp_err
+audit_verify_link(const char *before, size_t blen, const char *line, size_t len,
+    struct audit_report *out)
+{
+    struct vstate v;
+    const char *rest;
+    unsigned int mdlen;
+
+    (void)vstate_init(&v, NULL, out, NULL); /* no trust: cannot fail */
+    if (len > AUDIT_MAX_LINE || blen > AUDIT_MAX_LINE)
+        return bad(&v, 2, "line is longer than %d bytes", AUDIT_MAX_LINE);
+    if (before == NULL)
+        return check_header(&v, line, len);
+    /* Only before's seq and hash matter here: the lines above it are the verifier's job. */
+    if (!read_seq(before, before + blen, &v.prev_seq, &rest))
+        return bad(&v, 1, "line does not start with {\"seq\":N,");
+    EVP_Digest(before, blen, v.prev_hash, &mdlen, EVP_sha256(), NULL);
+    return check_line(&v, 2, line, len);
+}
+
+enum mp_err
 audit_verify_buffer(const char *buf, size_t len, const struct audit_trust *t,
     struct audit_report *out, struct mp_errmsg *e)
 {

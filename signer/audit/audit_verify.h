@@ -2,6 +2,8 @@
 #ifndef MP_AUDIT_VERIFY_H
 #define MP_AUDIT_VERIFY_H
 
+#include <stddef.h>
+
 #include <openssl/evp.h>
 
 #include "common/err.h"
@@ -47,6 +49,15 @@ struct audit_report {
  * MP_OK: good. MP_ERR_CRYPTO: bad, with bad_line and reason set. Others: could not read. */
 enum mp_err audit_verify_file(const char *path, const struct audit_trust *t,
     struct audit_report *out, struct mp_errmsg *e);
+
+/* The last link of a log, for the writer before it continues one: line (len bytes, without its
+ * "\n") must follow before (blen bytes, the line above it) by the rules of audit_verify_file:
+ * its seq is before's + 1, its prev is the SHA-256 of before, ts and event are in place, and a
+ * checkpoint covers before (its signature is not checked). before NULL: line is the log's only
+ * line and must be its header. MP_OK, or MP_ERR_CRYPTO with out->reason set (out->bad_line
+ * counts before as line 1). */
+enum mp_err audit_verify_link(const char *before, size_t blen, const char *line, size_t len,
+    struct audit_report *out);
 
 /* The same over bytes in memory (the fuzz target's entry). */
 enum mp_err audit_verify_buffer(const char *buf, size_t len, const struct audit_trust *t,
