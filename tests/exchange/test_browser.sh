@@ -87,7 +87,7 @@ Promise.allSettled([
 ]).then(done);
 </script></body></html>
 HTML
-"$PY" -m http.server --bind 127.0.0.1 0 --directory "$T/www" >"$T/www.out" 2>&1 &
+"$PY" -u -m http.server --bind 127.0.0.1 0 --directory "$T/www" >"$T/www.out" 2>&1 &
 PIDS+=($!)
 WWW=$(line_value "$T/www.out" 's/.*port \([0-9]*\).*/\1/p') || fail "http.server did not start"
 browse() {
