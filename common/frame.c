@@ -2,9 +2,11 @@
 #include "common/frame.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Where each tag's value lives in struct frame_msg, and which types accept it. */
@@ -163,13 +165,49 @@ frame_decode(const unsigned char *body, size_t len, struct frame_msg *m, struct 
     return MP_OK;
 }
 
-static enum mp_err
-read_full(int fd, unsigned char *p, size_t n, size_t *got)
+static int64_t
+now_ms(void)
 {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is readable or deadline (now_ms() time, -1: none) passes. A peer that sends
+ * one byte at a time still runs into the deadline: it is for the whole wait, not per read. */
+static enum mp_err
+wait_readable(int fd, int64_t deadline)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int64_t left;
+    int n;
+
+    if (deadline < 0)
+        return MP_OK;
+    for (;;) {
+        if ((left = deadline - now_ms()) <= 0)
+            return MP_ERR_TIMEOUT;
+        n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (n > 0)
+            return MP_OK;
+        if (n == 0)
+            return MP_ERR_TIMEOUT;
+        if (errno != EINTR)
+            return MP_ERR_IO;
+    }
+}
+
+static enum mp_err
+read_full(int fd, unsigned char *p, size_t n, int64_t deadline, size_t *got)
+{
+    enum mp_err r;
     ssize_t k;
 
     *got = 0;
     while (*got < n) {
+        if ((r = wait_readable(fd, deadline)) != MP_OK)
+            return r;
         k = read(fd, p + *got, n - *got);
         if (k < 0 && errno == EINTR)
             continue;
@@ -182,20 +220,34 @@ read_full(int fd, unsigned char *p, size_t n, size_t *got)
     return MP_OK;
 }
 
+static enum mp_err
+read_failed(enum mp_err r, int frame_ms, struct mp_errmsg *e)
+{
+    if (r == MP_ERR_TIMEOUT)
+        return mp_errf(e, r, "frame not complete within %d ms", frame_ms);
+    return mp_errf(e, MP_ERR_IO, "reading frame: %s",
+        r == MP_ERR_IO ? strerror(errno) : "connection closed mid-frame");
+}
+
 enum mp_err
-frame_read(int fd, struct frame_msg *m, struct mp_errmsg *e)
+frame_read_timed(int fd, struct frame_msg *m, int idle_ms, int frame_ms, struct mp_errmsg *e)
 {
     unsigned char hdr[4];
     unsigned char *body = NULL;
+    int64_t deadline = -1;
     uint32_t len;
     size_t got;
     enum mp_err r;
 
-    if ((r = read_full(fd, hdr, 4, &got)) != MP_OK) {
+    if (idle_ms >= 0 && (r = wait_readable(fd, now_ms() + idle_ms)) != MP_OK)
+        return r == MP_ERR_TIMEOUT ? mp_errf(e, MP_ERR_NOTFOUND, "idle for %d ms", idle_ms)
+                                   : mp_errf(e, r, "waiting for a frame: %s", strerror(errno));
+    if (frame_ms >= 0)
+        deadline = now_ms() + frame_ms;
+    if ((r = read_full(fd, hdr, 4, deadline, &got)) != MP_OK) {
         if (r == MP_ERR_NOTFOUND && got == 0)
             return mp_errf(e, r, "connection closed");
-        return mp_errf(e, MP_ERR_IO, "reading frame: %s",
-            r == MP_ERR_IO ? strerror(errno) : "connection closed mid-frame");
+        return read_failed(r, frame_ms, e);
     }
     len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
     /* The cap is checked before anything is allocated. */
@@ -203,9 +255,8 @@ frame_read(int fd, struct frame_msg *m, struct mp_errmsg *e)
         return mp_errf(e, MP_ERR_TOOBIG, "frame length %u outside 2..%d", len, FRAME_MAX);
     if ((body = malloc(len)) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
-    if ((r = read_full(fd, body, len, &got)) != MP_OK) {
-        r = mp_errf(e, MP_ERR_IO, "reading frame: %s",
-            r == MP_ERR_IO ? strerror(errno) : "connection closed mid-frame");
+    if ((r = read_full(fd, body, len, deadline, &got)) != MP_OK) {
+        r = read_failed(r, frame_ms, e);
         goto out;
     }
     r = frame_decode(body, len, m, e);
@@ -213,6 +264,12 @@ out:
     explicit_bzero(body, len);
     free(body);
     return r;
+}
+
+enum mp_err
+frame_read(int fd, struct frame_msg *m, struct mp_errmsg *e)
+{
+    return frame_read_timed(fd, m, -1, -1, e);
 }
 
 enum mp_err

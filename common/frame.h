@@ -81,6 +81,11 @@ enum mp_err frame_decode(const unsigned char *body, size_t len, struct frame_msg
 /* Reads one frame from a stream socket: MP_ERR_NOTFOUND on a clean EOF before the first byte,
  * MP_ERR_IO on errors or timeouts, MP_ERR_TOOBIG/MP_ERR_PARSE on bad frames. */
 enum mp_err frame_read(int fd, struct frame_msg *m, struct mp_errmsg *e);
+/* frame_read with limits, for a server whose peers may be hostile: at most idle_ms for the
+ * first byte (then MP_ERR_NOTFOUND, "idle"), and frame_ms from the first byte to the last,
+ * however the bytes trickle in (then MP_ERR_TIMEOUT). -1 leaves either unlimited. */
+enum mp_err frame_read_timed(int fd, struct frame_msg *m, int idle_ms, int frame_ms,
+    struct mp_errmsg *e);
 enum mp_err frame_write(int fd, const struct frame_msg *m, struct mp_errmsg *e);
 /* Resets every field to absent and sets the type. */
 void frame_init(struct frame_msg *m, enum frame_type type);

@@ -254,9 +254,9 @@ conn_serve(struct server *s, int fd, const struct peer *who)
     enum mp_err r;
 
     while (in != NULL && out != NULL) {
-        if ((r = frame_read(fd, in, &e)) != MP_OK) {
-            /* A malformed frame is answered once, then the peer is dropped. */
-            if (r == MP_ERR_PARSE || r == MP_ERR_TOOBIG) {
+        if ((r = frame_read_timed(fd, in, SRV_IDLE_MS, SRV_FRAME_MS, &e)) != MP_OK) {
+            /* A malformed or trickled frame is answered once, then the peer is dropped. */
+            if (r == MP_ERR_PARSE || r == MP_ERR_TOOBIG || r == MP_ERR_TIMEOUT) {
                 mp_warn("bad frame from uid %u pid %d: %s", (unsigned int)who->uid, (int)who->pid,
                     e.text);
                 reply_error(out, FCODE_BAD_REQUEST, e.text);

@@ -35,6 +35,17 @@ caller_allowed(const struct signer_conf_profile *p, const struct peer *who)
     return 0;
 }
 
+bool
+policy_conf_allows(const struct signer_conf *c, const struct peer *who)
+{
+    size_t i;
+
+    for (i = 0; i < c->nprofiles; i++)
+        if (caller_allowed(c->profiles[i], who))
+            return true;
+    return false;
+}
+
 /* Every space-separated scope asked for must be one the profile allows. */
 static enum mp_err
 scopes_allowed(const struct signer_conf_profile *p, const char *scope, struct mp_errmsg *why)

@@ -1,5 +1,5 @@
-/* mp-signer serve's listener: the socket, callers identified by SO_PEERCRED, connection caps
- * and threads. */
+/* mp-signer serve's listener: the socket, callers identified by SO_PEERCRED, a slot
+ * (conn_slots.c) and a thread per connection. */
 #include "signer/daemon/server_int.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -121,87 +122,86 @@ struct conn_arg {
     struct peer who;
 };
 
-static void
-conn_forget(struct server *s, int fd)
-{
-    size_t i;
-
-    pthread_mutex_lock(&s->conn_mu);
-    for (i = 0; i < s->nconn; i++)
-        if (s->conn_fd[i] == fd) {
-            s->conn_fd[i] = s->conn_fd[s->nconn - 1];
-            s->conn_uid[i] = s->conn_uid[s->nconn - 1];
-            s->nconn--;
-            break;
-        }
-    pthread_cond_broadcast(&s->conn_cv);
-    pthread_mutex_unlock(&s->conn_mu);
-}
-
 static void *
 conn_thread(void *arg)
 {
     struct conn_arg *ca = arg;
 
     conn_serve(ca->s, ca->fd, &ca->who);
-    conn_forget(ca->s, ca->fd);
+    slots_release(ca->s, ca->fd);
     close(ca->fd);
     free(ca);
     return NULL;
 }
 
-/* Per-uid and total caps keep one caller from exhausting the signer's threads. */
-static int
-conn_admit(struct server *s, int fd, uid_t uid)
+/* A caller looping on connect must not flood the journal: one line a second at most, saying
+ * how many refusals it stands for. */
+static void
+refusal_log(struct server *s, const struct peer *who, const char *why)
 {
-    size_t i, mine = 0;
-    int ok;
+    time_t now = time(NULL);
 
-    pthread_mutex_lock(&s->conn_mu);
-    for (i = 0; i < s->nconn; i++)
-        mine += s->conn_uid[i] == uid;
-    ok = !s->stopping && s->nconn < SRV_MAX_CONN && mine < SRV_MAX_CONN_PER_UID;
-    if (ok) {
-        s->conn_fd[s->nconn] = fd;
-        s->conn_uid[s->nconn++] = uid;
+    if (now == s->refused_logged_at) {
+        s->refused_quiet++;
+        return;
     }
-    pthread_mutex_unlock(&s->conn_mu);
-    return ok;
+    if (s->refused_quiet > 0)
+        mp_warn("refusing a connection from uid %u pid %d: %s (%lu more refused without a line "
+                "since the last one)",
+            (unsigned int)who->uid, (int)who->pid, why, s->refused_quiet);
+    else
+        mp_warn("refusing a connection from uid %u pid %d: %s", (unsigned int)who->uid,
+            (int)who->pid, why);
+    s->refused_logged_at = now;
+    s->refused_quiet = 0;
+}
+
+/* Reads are bounded by conn.c's frame deadline (poll); writes by this send timeout, or a peer
+ * that never reads would hold its thread in write(). */
+static enum mp_err
+conn_limit_writes(int fd, const struct peer *who)
+{
+    struct timeval tv = {SRV_FRAME_MS / 1000, 0};
+
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0)
+        return MP_OK;
+    mp_warn("dropping a connection from uid %u pid %d: cannot set its send timeout: %s",
+        (unsigned int)who->uid, (int)who->pid, strerror(errno));
+    return MP_ERR_IO;
 }
 
 static void
 accept_one(struct server *s)
 {
+    struct mp_errmsg why = {{0}};
     struct conn_arg *ca;
-    struct timeval tv = {60, 0};
     pthread_attr_t attr;
     pthread_t t;
     int fd;
 
     if ((fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
         return;
-    if ((ca = calloc(1, sizeof(*ca))) == NULL || peer_identify(fd, &ca->who) != MP_OK) {
+    if ((ca = calloc(1, sizeof(*ca))) == NULL || peer_identify(fd, &ca->who) != MP_OK ||
+        conn_limit_writes(fd, &ca->who) != MP_OK) {
         free(ca);
         close(fd);
         return;
     }
-    if (!conn_admit(s, fd, ca->who.uid)) {
-        mp_warn("refusing a connection from uid %u: connection limit reached",
-            (unsigned int)ca->who.uid);
+    if (slots_take(s, fd, &ca->who, &why) != MP_OK) {
+        refusal_log(s, &ca->who, why.text);
         free(ca);
         close(fd);
         return;
     }
     ca->s = s;
     ca->fd = fd;
-    /* An idle or stalled caller cannot hold a thread for ever. */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, conn_thread, ca) != 0) {
-        conn_forget(s, fd);
+        mp_warn("dropping a connection from uid %u: cannot start its thread",
+            (unsigned int)ca->who.uid);
+        slots_release(s, fd);
         close(fd);
         free(ca);
     }

@@ -1,11 +1,12 @@
-/* Layout shared by server.c (socket, connections, lifecycle), hsmpool.c (the signing side:
- * profiles, workers, sessions, recovery) and serve_conn.c (requests). */
+/* Layout shared by server.c (socket, connections, lifecycle), conn_slots.c (connection caps),
+ * hsmpool.c (the signing side: profiles, workers, sessions, recovery) and conn.c (requests). */
 #ifndef MP_SERVER_INT_H
 #define MP_SERVER_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "pkcs11/hsm.h"
 #include "signer/audit/audit_writer.h"
@@ -16,6 +17,13 @@
 
 #define SRV_MAX_CONN 64
 #define SRV_MAX_CONN_PER_UID 32
+/* Callers no profile allows (conn_slots.c): a few slots in all, two per uid. */
+#define SRV_MAX_CONN_STRANGERS 8
+#define SRV_MAX_CONN_STRANGER_PER_UID 2
+/* A frame must arrive whole within SRV_FRAME_MS of its first byte, so trickling bytes cannot
+ * hold a thread; between frames a connection may idle SRV_IDLE_MS. */
+#define SRV_FRAME_MS 5000
+#define SRV_IDLE_MS 60000
 #define SRV_MAX_WORKERS 64
 #define SRV_SIGN_TIMEOUT_MS 5000
 
@@ -96,8 +104,11 @@ struct server {
     pthread_cond_t conn_cv;
     int conn_fd[SRV_MAX_CONN];
     uid_t conn_uid[SRV_MAX_CONN];
+    bool conn_known[SRV_MAX_CONN]; /* some profile allows the uid */
     size_t nconn;
     int stopping;
+    time_t refused_logged_at; /* acceptor thread only */
+    unsigned long refused_quiet;
 };
 
 /* hsmpool.c */
@@ -131,6 +142,11 @@ enum mp_err hsmpool_worker_spawn(struct server *s, struct mp_errmsg *e);
 
 /* conn.c */
 void conn_serve(struct server *s, int fd, const struct peer *who);
+
+/* conn_slots.c */
+/* Takes a connection slot for fd or says in why which cap refuses it. */
+enum mp_err slots_take(struct server *s, int fd, const struct peer *who, struct mp_errmsg *why);
+void slots_release(struct server *s, int fd);
 
 /* server.c */
 /* A JSON object with event and pid, for start/stop/reload records. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -193,6 +194,49 @@ short_and_truncated_frames(void **state)
     assert_int_equal(read_raw(half_header, 0), MP_ERR_NOTFOUND);
 }
 
+/* frame_read_timed with the peer kept open: bytes written, then nothing more. */
+static enum mp_err
+read_timed(const unsigned char *bytes, size_t n, int idle_ms, int frame_ms, double *secs)
+{
+    struct timespec t0, t1;
+    int sv[2];
+    enum mp_err r;
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(write(sv[1], bytes, n), (ssize_t)n);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = frame_read_timed(sv[0], &msg, idle_ms, frame_ms, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    close(sv[0]);
+    close(sv[1]);
+    return r;
+}
+
+static void
+timed_read_deadlines(void **state)
+{
+    unsigned char ping[] = {0, 0, 0, 2, FRAME_VERSION, FRAME_PING};
+    unsigned char cut[] = {0, 0, 0, 40, FRAME_VERSION, FRAME_SIGN};
+    double secs;
+
+    (void)state;
+    /* Nothing sent: "idle", a clean end, after idle_ms. */
+    assert_int_equal(read_timed(ping, 0, 200, 5000, &secs), MP_ERR_NOTFOUND);
+    assert_non_null(strstr(err.text, "idle for 200 ms"));
+    assert_true(secs >= 0.19 && secs < 2.0);
+    /* Half a frame: the frame deadline, not the idle one, ends the wait. */
+    assert_int_equal(read_timed(cut, sizeof(cut), 60000, 300, &secs), MP_ERR_TIMEOUT);
+    assert_non_null(strstr(err.text, "frame not complete within 300 ms"));
+    assert_true(secs >= 0.29 && secs < 2.0);
+    /* Half a header counts as a started frame too. */
+    assert_int_equal(read_timed(cut, 2, 60000, 300, &secs), MP_ERR_TIMEOUT);
+    /* A whole frame is read at once, whatever the limits. */
+    assert_int_equal(read_timed(ping, sizeof(ping), 200, 300, &secs), MP_OK);
+    assert_int_equal(msg.type, FRAME_PING);
+    assert_true(secs < 0.2);
+}
+
 static void
 largest_jws_roundtrips(void **state)
 {
@@ -224,6 +268,7 @@ main(void)
         cmocka_unit_test(oversize_length_refused_before_reading_body),
         cmocka_unit_test(short_and_truncated_frames),
         cmocka_unit_test(largest_jws_roundtrips),
+        cmocka_unit_test(timed_read_deadlines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
