@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,9 +207,15 @@ read_full(int fd, unsigned char *p, size_t n, int64_t deadline, size_t *got)
 
     *got = 0;
     while (*got < n) {
-        if ((r = wait_readable(fd, deadline)) != MP_OK)
-            return r;
-        k = read(fd, p + *got, n - *got);
+        /* With a deadline, poll only when nothing is there yet: most frames arrive whole, and
+         * a poll before every read cost the daemon a system call per read. */
+        k = deadline < 0 ? read(fd, p + *got, n - *got)
+                         : recv(fd, p + *got, n - *got, MSG_DONTWAIT);
+        if (k < 0 && errno == EAGAIN && deadline >= 0) {
+            if ((r = wait_readable(fd, deadline)) != MP_OK)
+                return r;
+            continue;
+        }
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0)
