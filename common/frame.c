@@ -175,8 +175,8 @@ now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits until fd is readable or deadline (now_ms() time, -1: none) passes. A peer that sends
- * one byte at a time still runs into the deadline: it is for the whole wait, not per read. */
+/* Waits until fd is readable or deadline (a now_ms() time) passes. A peer that sends one byte
+ * at a time still runs into the deadline: it is for the whole wait, not per read. */
 static enum mp_err
 wait_readable(int fd, int64_t deadline)
 {
@@ -184,8 +184,6 @@ wait_readable(int fd, int64_t deadline)
     int64_t left;
     int n;
 
-    if (deadline < 0)
-        return MP_OK;
     for (;;) {
         if ((left = deadline - now_ms()) <= 0)
             return MP_ERR_TIMEOUT;

@@ -140,18 +140,17 @@ static void
 refusal_log(struct server *s, const struct peer *who, const char *why)
 {
     time_t now = time(NULL);
+    char more[80] = "";
 
     if (now == s->refused_logged_at) {
         s->refused_quiet++;
         return;
     }
     if (s->refused_quiet > 0)
-        mp_warn("refusing a connection from uid %u pid %d: %s (%lu more refused without a line "
-                "since the last one)",
-            (unsigned int)who->uid, (int)who->pid, why, s->refused_quiet);
-    else
-        mp_warn("refusing a connection from uid %u pid %d: %s", (unsigned int)who->uid,
-            (int)who->pid, why);
+        snprintf(more, sizeof(more), " (%lu more refused without a line since the last one)",
+            s->refused_quiet);
+    mp_warn("refusing a connection from uid %u pid %d: %s%s", (unsigned int)who->uid, (int)who->pid,
+        why, more);
     s->refused_logged_at = now;
     s->refused_quiet = 0;
 }
