@@ -185,8 +185,9 @@ wait_readable(int fd, int64_t deadline)
     int n;
 
     for (;;) {
-        if ((left = deadline - now_ms()) <= 0)
-            return MP_ERR_TIMEOUT;
+        /* A deadline already passed still looks once: what is queued is read. */
+        if ((left = deadline - now_ms()) < 0)
+            left = 0;
         n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
         if (n > 0)
             return MP_OK;

@@ -34,10 +34,16 @@ signer_client_connect(const char *path, int *fd, struct mp_errmsg *e)
 enum mp_err
 signer_client_call(int fd, const struct frame_msg *req, struct frame_msg *resp, struct mp_errmsg *e)
 {
+    struct mp_errmsg unread = {{0}};
     enum mp_err r;
 
-    if ((r = frame_write(fd, req, e)) != MP_OK)
+    /* A signer that refuses the connection answers and closes, perhaps before the request was
+     * written: the answer already queued says why, where the failed write would not. */
+    if ((r = frame_write(fd, req, e)) != MP_OK) {
+        if (frame_read_timed(fd, resp, 0, 1000, &unread) == MP_OK && resp->type == FRAME_ERROR)
+            return MP_OK;
         return r;
+    }
     if ((r = frame_read(fd, resp, e)) == MP_ERR_NOTFOUND)
         return mp_errf(e, MP_ERR_IO, "the signer closed the connection without an answer");
     return r;

@@ -196,8 +196,8 @@ decide(struct server *s, const struct peer *who, const struct frame_msg *m, stru
     return rec;
 }
 
-static void
-reply_error(struct frame_msg *out, enum frame_code code, const char *text)
+void
+conn_reply_error(struct frame_msg *out, enum frame_code code, const char *text)
 {
     frame_init(out, FRAME_ERROR);
     snprintf(out->code, sizeof(out->code), "%d", (int)code);
@@ -214,7 +214,7 @@ handle_sign(struct server *s, const struct peer *who, const struct frame_msg *m,
 
     memset(&d, 0, sizeof(d));
     if ((d.jws = mp_buf_new(sizeof(out->jws) - 1)) == NULL) {
-        reply_error(out, FCODE_INTERNAL, "out of memory");
+        conn_reply_error(out, FCODE_INTERNAL, "out of memory");
         return;
     }
     rec = decide(s, who, m, &d);
@@ -230,15 +230,15 @@ handle_sign(struct server *s, const struct peer *who, const struct frame_msg *m,
     if (rec == NULL) {
         if (d.announced)
             audit_expect_cancel(s->audit);
-        reply_error(out, FCODE_AUDIT_UNAVAILABLE, "audit record could not be built");
+        conn_reply_error(out, FCODE_AUDIT_UNAVAILABLE, "audit record could not be built");
     } else if ((d.announced ? audit_submit_expected(s->audit, rec, &e)
                             : audit_submit(s->audit, rec, &e)) != MP_OK)
-        reply_error(out, FCODE_AUDIT_UNAVAILABLE, e.text);
+        conn_reply_error(out, FCODE_AUDIT_UNAVAILABLE, e.text);
     else if (strcmp(d.outcome, "granted") == 0) {
         frame_init(out, FRAME_JWS);
         memcpy(out->jws, mp_buf_str(d.jws), mp_buf_len(d.jws) + 1);
     } else {
-        reply_error(out, d.code, d.why.text);
+        conn_reply_error(out, d.code, d.why.text);
         mp_info("refused uid %u pid %d (%s): %s", (unsigned int)who->uid, (int)who->pid, who->exe,
             d.why.text);
     }
@@ -259,7 +259,7 @@ conn_serve(struct server *s, int fd, const struct peer *who)
             if (r == MP_ERR_PARSE || r == MP_ERR_TOOBIG || r == MP_ERR_TIMEOUT) {
                 mp_warn("bad frame from uid %u pid %d: %s", (unsigned int)who->uid, (int)who->pid,
                     e.text);
-                reply_error(out, FCODE_BAD_REQUEST, e.text);
+                conn_reply_error(out, FCODE_BAD_REQUEST, e.text);
                 frame_write(fd, out, &e);
             }
             break;
@@ -270,7 +270,7 @@ conn_serve(struct server *s, int fd, const struct peer *who)
         } else if (in->type == FRAME_SIGN)
             handle_sign(s, who, in, out);
         else {
-            reply_error(out, FCODE_BAD_REQUEST, "only SIGN and PING requests are accepted");
+            conn_reply_error(out, FCODE_BAD_REQUEST, "only SIGN and PING requests are accepted");
             frame_write(fd, out, &e);
             break;
         }

@@ -169,11 +169,36 @@ conn_limit_writes(int fd, const struct peer *who)
     return MP_ERR_IO;
 }
 
+/* A refused caller hears why, if its socket takes the answer at once: the acceptor never
+ * waits on a caller. A caller no profile allows is refused; a full house is "busy". */
+static void
+refusal_answer(int fd, enum mp_err r, const char *why)
+{
+    struct frame_msg *m = malloc(sizeof(*m));
+    struct mp_buf *b = mp_buf_new(FRAME_MAX + 4);
+    enum frame_code code = FCODE_HSM_UNAVAILABLE;
+    char text[sizeof(m->message)];
+
+    if (r == MP_ERR_POLICY)
+        code = FCODE_REFUSED;
+    else if (r == MP_ERR_INVALID)
+        code = FCODE_SHUTTING_DOWN;
+    if (m != NULL && b != NULL) {
+        snprintf(text, sizeof(text), "connection refused: %s", why);
+        conn_reply_error(m, code, text);
+        if (frame_encode(m, b) == MP_OK)
+            (void)send(fd, mp_buf_ptr(b), mp_buf_len(b), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    mp_buf_free(b);
+    free(m);
+}
+
 static void
 accept_one(struct server *s)
 {
     struct mp_errmsg why = {{0}};
     struct conn_arg *ca;
+    enum mp_err r;
     pthread_attr_t attr;
     pthread_t t;
     int fd;
@@ -186,8 +211,9 @@ accept_one(struct server *s)
         close(fd);
         return;
     }
-    if (slots_take(s, fd, &ca->who, &why) != MP_OK) {
+    if ((r = slots_take(s, fd, &ca->who, &why)) != MP_OK) {
         refusal_log(s, &ca->who, why.text);
+        refusal_answer(fd, r, why.text);
         free(ca);
         close(fd);
         return;

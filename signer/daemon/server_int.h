@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "common/frame.h"
 #include "pkcs11/hsm.h"
 #include "signer/audit/audit_writer.h"
 #include "signer/grant/grant.h"
@@ -142,6 +143,8 @@ enum mp_err hsmpool_worker_spawn(struct server *s, struct mp_errmsg *e);
 
 /* conn.c */
 void conn_serve(struct server *s, int fd, const struct peer *who);
+/* Makes out an ERROR frame with code and text. */
+void conn_reply_error(struct frame_msg *out, enum frame_code code, const char *text);
 
 /* conn_slots.c */
 /* Takes a connection slot for fd or says in why which cap refuses it. */

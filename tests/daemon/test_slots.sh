@@ -154,6 +154,31 @@ grep -q "refused without a line since the last one" "$T/serve.err" ||
     fail "no refusal line counts the refusals it stands for: $(grep 'refusing a connection' "$T/serve.err" | tail -n 2)"
 ok "$lines refusal lines in $((end - begin)) s, each counting the refusals it stands for"
 
+# A refused caller hears why: with its two slots held, a third connection of the same uid is
+# answered with the reason before it is closed.
+u=${USERS[0]}
+setpriv --reuid="$u" --regid="$u" --clear-groups "$PY" -c '
+import socket, sys, time
+s = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
+for c in s: c.connect(sys.argv[1])
+print("ready", flush=True)
+time.sleep(30)' "$SOCK" >"$T/idle.out" &
+idler=$!
+for _ in $(seq 1 100); do grep -q ready "$T/idle.out" && break; sleep 0.05; done
+sleep 0.3
+rc=0
+out=$(setpriv --reuid="$u" --regid="$u" --clear-groups "$MP_SIGNER" request --socket "$SOCK" \
+    --scope $R 2>"$T/err") || rc=$?
+kill "$idler" 2>/dev/null || true
+wait "$idler" 2>/dev/null || true
+err=$(cat "$T/err")
+[ $rc -ne 0 ] && [ -z "$out" ] || fail "a third connection of $u was not refused"
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "refusal is not one line: $err"
+case $err in *"connection refused: no profile allows it and it holds 2 connections"*) ;;
+*) fail "refused caller was told: $err" ;;
+esac
+ok "a caller over its slots is told in one line: $err"
+
 stop_signer
 audit_verify >"$T/verify.out" || { cat "$T/verify.out"; fail "audit verify failed"; }
 ok "the audit log verifies"
