@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include "common/version.h"
+
 static pthread_key_t curl_key;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -87,6 +89,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 static void
 common_opts(CURL *h, const struct exchange_conf *c, const char *url, struct https_resp *r)
 {
+    char agent[96];
+
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
@@ -98,7 +102,8 @@ common_opts(CURL *h, const struct exchange_conf *c, const char *url, struct http
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTPS_MAX_BODY);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "mp-exchange/" MP_VERSION);
+    snprintf(agent, sizeof(agent), "mp-exchange/%s", mp_version());
+    curl_easy_setopt(h, CURLOPT_USERAGENT, agent); /* libcurl keeps a copy */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

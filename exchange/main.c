@@ -8,6 +8,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "exchange/exchange_cmd.h"
 
 static const char usage[] =
@@ -16,7 +17,7 @@ static const char usage[] =
     "  token     print a token from a running service (for scripts and CI)\n"
     "  client    Maskinporten clients and keys via the Digdir self-service API\n"
     "  config    check --config FILE: validate a config, print the effective settings\n"
-    "  version   print the version\n";
+    "  version   print the version (also --version)\n";
 
 int
 main(int argc, char **argv)
@@ -42,7 +43,7 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "config") == 0)
         return exchange_cmd_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("mp-exchange %s\n", MP_VERSION);
+        printf("mp-exchange %s\n", mp_version());
         return 0;
     }
     fprintf(stderr, "mp-exchange: unknown command \"%s\"\n%s", argv[1], usage);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/version.h"
 
 #define MAX_SERIES 64
 #define NBUCKETS 9
@@ -399,7 +400,14 @@ metrics_render(struct metrics *m, struct mp_buf *o)
     enum mp_err r;
 
     pthread_mutex_lock(&m->mu);
-    r = render_counters(o, "mp_exchange_requests_total", "HTTP requests by route and status",
+    /* The Prometheus convention: a constant 1 whose label says which build answers. */
+    r = mp_buf_putf(o,
+        "# HELP mp_exchange_build_info the running build (version from mp-exchange --version)\n"
+        "# TYPE mp_exchange_build_info gauge\n"
+        "mp_exchange_build_info{version=\"%s\"} 1\n",
+        mp_version());
+    if (r == MP_OK)
+        r = render_counters(o, "mp_exchange_requests_total", "HTTP requests by route and status",
         "route", "status", m->req, m->nreq);
     if (r == MP_OK)
         r = render_counters(o, "mp_exchange_cache_total", "token cache lookups", "kind", "result",

@@ -12,7 +12,7 @@ MP_SCRIPT=demo
 # shellcheck disable=SC2086
 mp_ensure_packages $MP_PKGS_BUILD $MP_PKGS_RUN curl python3-jwt python3-cryptography
 mp_say "building into build/"
-mp_build "$MP_ROOT/build" -DMP_TESTS=OFF
+mp_build "$MP_ROOT/build" -DBUILD_TESTING=OFF
 B=$MP_ROOT/build
 dir=${MP_DEMO_DIR:-$B/demo}
 bash "$MP_ROOT/scripts/softhsm-init.sh" "$dir"

@@ -11,7 +11,7 @@ secs=${1:-60}
 # shellcheck disable=SC2086
 mp_ensure_packages $MP_PKGS_BUILD clang libclang-rt-14-dev
 dir=$MP_ROOT/build-fuzz
-CC=clang mp_build "$dir" -DMP_FUZZ=ON -DMP_SANITIZE=ON -DMP_TESTS=ON -DCMAKE_BUILD_TYPE=Debug
+CC=clang mp_build "$dir" -DMP_FUZZ=ON -DMP_SANITIZE=ON -DBUILD_TESTING=ON -DCMAKE_BUILD_TYPE=Debug
 for t in frame conf token altinn query audit; do
     mkdir -p "$dir/corpus/$t"
     mp_say "fuzzing $t for ${secs}s"

@@ -22,13 +22,13 @@ run_ctest() {
 }
 
 mp_say "build with -Werror into build/ and run every test"
-mp_build "$MP_ROOT/build" -DMP_TESTS=ON -DMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+mp_build "$MP_ROOT/build" -DBUILD_TESTING=ON -DMP_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_ctest build
 
 [ $quick -eq 1 ] && { mp_say "quick run: sanitizer and valgrind passes skipped"; exit 0; }
 
 mp_say "build with ASan+UBSan into build-asan/ and run every test"
-mp_build "$MP_ROOT/build-asan" -DMP_TESTS=ON -DMP_WERROR=ON -DMP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+mp_build "$MP_ROOT/build-asan" -DBUILD_TESTING=ON -DMP_WERROR=ON -DMP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 # SoftHSM keeps global state past exit: MP_NO_DLCLOSE keeps its symbols for leak reports.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:fast_unwind_on_malloc=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/version.h"
 #include "signer/audit/audit_report_int.h"
 
 /* default-src 'none' is a second fence behind the escaping: even injected markup could load
@@ -440,7 +441,7 @@ footer(FILE *fp)
     fprintf(fp,
         "<p class=\"note\">Made by mp-signer %s (audit report) at %s. This page is "
         "self-contained: it has no scripts and loads nothing.</p>\n</main>\n</body>\n</html>\n",
-        MP_VERSION, when);
+        mp_version(), when);
 }
 
 enum mp_err

@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "signer/cli/cli.h"
 #include "signer/cli/cmds.h"
 
@@ -20,7 +21,7 @@ static const char usage[] =
     "  audit        verify | show  (offline checks of the signing log)\n"
     "  token-init   initialise a developer/CI token (SoftHSM), PINs from files\n"
     "  config       check --config FILE: validate a config, print the effective settings\n"
-    "  version      print the version\n"
+    "  version      print the version (also --version)\n"
     "Run mp-signer COMMAND --help for the options of a command.\n";
 
 /* No core file may ever hold the PIN or a session secret. */
@@ -62,7 +63,7 @@ main(int argc, char **argv)
     if (strcmp(argv[1], "config") == 0)
         return cmd_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("mp-signer %s\n", MP_VERSION);
+        printf("mp-signer %s\n", mp_version());
         return CLI_OK;
     }
     fprintf(stderr, "mp-signer: unknown command \"%s\"\n%s", argv[1], usage);

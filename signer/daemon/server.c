@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/version.h"
 
 json_t *
 server_event_record(const char *event, const struct signer_conf *c)
@@ -30,7 +31,7 @@ server_event_record(const char *event, const struct signer_conf *c)
     for (i = 0; names != NULL && i < c->nprofiles; i++)
         json_array_append_new(names, json_string(c->profiles[i]->name));
     rec = json_pack("{s:s, s:I, s:s, s:o}", "event", event, "pid", (json_int_t)getpid(), "version",
-        MP_VERSION, "profiles", names != NULL ? names : json_array());
+        mp_version(), "profiles", names != NULL ? names : json_array());
     return rec;
 }
 

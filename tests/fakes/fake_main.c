@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/num.h"
+#include "common/version.h"
 #include "tests/fakes/fake.h"
 
 #define BODY_MAX (64 * 1024)
@@ -324,6 +325,12 @@ parse_listen(const char *s, struct sockaddr_in *sin)
         (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
 }
 
+static const char fake_usage[] =
+    "usage: mp-fake --config FILE\n"
+    "       mp-fake --version | --help\n"
+    "A strict fake of Maskinporten, the Altinn token exchange and the Digdir self-service API,\n"
+    "on 127.0.0.1 only, for tests and CI. It prints \"mp-fake listening on URL\" when ready.\n";
+
 int
 main(int argc, char **argv)
 {
@@ -337,8 +344,16 @@ main(int argc, char **argv)
     int sig;
 
     mp_log_init("mp-fake", MP_LOG_INFO);
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
+        printf("mp-fake %s\n", mp_version());
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(fake_usage, stdout);
+        return 0;
+    }
     if (argc != 3 || strcmp(argv[1], "--config") != 0) {
-        fputs("usage: mp-fake --config FILE\n", stderr);
+        fputs(fake_usage, stderr);
         return 2;
     }
     pthread_mutex_init(&f.mu, NULL);

@@ -1,0 +1,9 @@
+#include "common/version.h"
+
+#include "mp_version.h"
+
+const char *
+mp_version(void)
+{
+    return MP_VERSION_STRING;
+}
