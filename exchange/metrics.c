@@ -408,7 +408,7 @@ metrics_render(struct metrics *m, struct mp_buf *o)
         mp_version());
     if (r == MP_OK)
         r = render_counters(o, "mp_exchange_requests_total", "HTTP requests by route and status",
-        "route", "status", m->req, m->nreq);
+            "route", "status", m->req, m->nreq);
     if (r == MP_OK)
         r = render_counters(o, "mp_exchange_cache_total", "token cache lookups", "kind", "result",
             m->cache, m->ncache);
