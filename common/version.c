@@ -1,6 +1,7 @@
+/* The version string, generated at build time into the build tree (cmake/Version.cmake). */
 #include "common/version.h"
 
-#include "mp_version.h"
+#include "common/mp_version.h"
 
 const char *
 mp_version(void)
