@@ -51,18 +51,25 @@ mp_sandbox_kw_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
 }
 
 enum mp_err
-mp_sandbox_drop_root(const char *user, struct mp_errmsg *e)
+mp_sandbox_drop_root(const char *user, const char *service_user, struct mp_errmsg *e)
 {
     struct passwd *pw;
 
     if (geteuid() != 0 && getuid() != 0)
         return MP_OK;
+    /* Serving as uid 0 by accident is the worst default there is: it must be asked for. */
     if (user == NULL || *user == '\0')
-        return MP_OK; /* mp_sandbox_enter warns, once start-up has worked */
+        return mp_errf(e, MP_ERR_INVALID,
+            "started as root without `user`: set `user = %s` to drop root, or `user = root` "
+            "to run as root on purpose",
+            service_user);
     if ((pw = getpwnam(user)) == NULL)
         return mp_errf(e, MP_ERR_INVALID, "user %.64s does not exist", user);
-    if (pw->pw_uid == 0)
-        return mp_errf(e, MP_ERR_INVALID, "user %.64s is root", user);
+    if (pw->pw_uid == 0) {
+        if (strcmp(user, "root") != 0)
+            return mp_errf(e, MP_ERR_INVALID, "user %.64s has uid 0: say `user = root`", user);
+        return MP_OK; /* mp_sandbox_enter warns, once start-up has worked */
+    }
     if (setgroups(0, NULL) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
         setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
         return mp_errf(e, MP_ERR_PERM, "cannot become user %.64s: %s", user, strerror(errno));
@@ -157,7 +164,7 @@ mp_sandbox_enter(enum mp_sandbox_mode mode, struct mp_errmsg *e)
     enum mp_err r = MP_OK;
 
     if (geteuid() == 0)
-        mp_warn("running as root: set `user` in the config (or User= in the unit) to drop it");
+        mp_warn("running as root (user = root): every bug is root's; set `user` to drop it");
     if (mode == MP_SANDBOX_OFF) {
         mp_warn("sandbox = off: no seccomp filter");
         return MP_OK;

@@ -32,10 +32,10 @@ enum mp_err mp_sandbox_kw_parse(void *obj, const struct mp_conf_kw *kw, const ch
     struct mp_errmsg *e);
 void mp_sandbox_kw_print(FILE *f, const void *obj, const struct mp_conf_kw *kw);
 
-/* If running as root and user is set: become user (its primary group, no supplementary groups)
- * for good, and check root cannot be regained. Not root, or no user: nothing to do (containers
- * and CI run as root; production units set User= or `user`; mp_sandbox_enter warns). */
-enum mp_err mp_sandbox_drop_root(const char *user, struct mp_errmsg *e);
+/* Running as root: become user (its primary group, no supplementary groups) for good, and check
+ * root cannot be regained. No user is an error that names service_user as the fix: serving as
+ * uid 0 must be asked for with user = root. Not root: nothing to do. */
+enum mp_err mp_sandbox_drop_root(const char *user, const char *service_user, struct mp_errmsg *e);
 
 /* Sets no_new_privs and loads the allowlist on every thread of the process (TSYNC). */
 enum mp_err mp_sandbox_enter(enum mp_sandbox_mode mode, struct mp_errmsg *e);

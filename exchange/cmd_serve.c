@@ -15,7 +15,8 @@
 static const char serve_usage[] =
     "usage: mp-exchange serve [--config FILE] [--env test|prod] [--maskinporten-url URL]\n"
     "         [--altinn-url URL] [--ca-file PEM] [--signer-socket PATH] [--listen HOST:PORT]\n"
-    "         [--listen-unix PATH] [--verbose]\n";
+    "         [--listen-unix PATH] [--user NAME] [--verbose]\n"
+    "Started as root it drops to --user (or the config's user); user root keeps root on purpose.\n";
 
 static const struct option serve_opts[] = {
     {"config", required_argument, NULL, 'c'},
@@ -26,14 +27,15 @@ static const struct option serve_opts[] = {
     {"signer-socket", required_argument, NULL, 'S'},
     {"listen", required_argument, NULL, 'L'},
     {"listen-unix", required_argument, NULL, 'U'},
+    {"user", required_argument, NULL, 'u'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 static const char *const flag_key[] = {"env", "maskinporten_url", "altinn_url", "ca_file",
-    "signer_socket", "listen", "listen_unix"};
-static const char flag_chars[] = "EMACSLU";
+    "signer_socket", "listen", "listen_unix", "user"};
+static const char flag_chars[] = "EMACSLUu";
 
 /* Config first, then the flags on top, so flags override. MP_ERR_HELP or MP_ERR_USAGE when
  * printed; any other error has its message in e. */
@@ -76,7 +78,7 @@ serve_run(struct exchange *x, const sigset_t *set, struct mp_errmsg *e)
     struct keywatch *kw = NULL;
     int sig = 0;
 
-    if (mp_sandbox_drop_root(x->conf->user, e) != MP_OK)
+    if (mp_sandbox_drop_root(x->conf->user, "mp-exchange", e) != MP_OK)
         return 1;
     if (https_global_init() != MP_OK || (x->metrics = metrics_new()) == NULL ||
         pipeline_init(&x->pipeline, x->conf, x->metrics, e) != MP_OK ||

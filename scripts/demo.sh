@@ -16,6 +16,11 @@ mp_build "$MP_ROOT/build" -DBUILD_TESTING=OFF
 B=$MP_ROOT/build
 dir=${MP_DEMO_DIR:-$B/demo}
 bash "$MP_ROOT/scripts/softhsm-init.sh" "$dir"
+# A demo token made before serve required `user` (started as root) gets the line it now writes.
+grep -q '^user = ' "$dir/signer.conf" || {
+    mp_say "adding user = $(id -un) to $dir/signer.conf (made by an older softhsm-init.sh)"
+    sed -i "1a user = $(id -un)" "$dir/signer.conf"
+}
 run=$(mktemp -d /tmp/mp-demo.XXXXXX)
 pids=()
 stop_all() {
@@ -50,7 +55,7 @@ fake=$(sed -n 's/^mp-fake listening on //p' "$run/fake.out")
 pids+=($!)
 wait_for "$run/signer.err" "info: serving"
 "$B/mp-exchange" serve --maskinporten-url "$fake/" --altinn-url "$fake" \
-    --signer-socket "$dir/signer.sock" --listen 127.0.0.1:0 2>"$run/exchange.err" &
+    --signer-socket "$dir/signer.sock" --listen 127.0.0.1:0 --user "$(id -un)" 2>"$run/exchange.err" &
 pids+=($!)
 wait_for "$run/exchange.err" "info: listening on"
 exch=$(sed -n 's/.*info: listening on \(http:.*\)/\1/p' "$run/exchange.err")

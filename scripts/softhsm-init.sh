@@ -68,6 +68,9 @@ socket = $dir/signer.sock
 socket_mode = 0660
 audit_log = $dir/audit.log
 audit_key = pkcs11:token=mp-dev;object=audit;type=private
+# The token's files belong to the user who made them; serve runs as that user. Started as root,
+# serve refuses a config without \`user\`: this line says root on purpose when root made them.
+user = $(id -un)
 
 [profile default]
 key = pkcs11:token=mp-dev;object=virksomhetssertifikat;type=private

@@ -288,7 +288,7 @@ server_open(const char *config_path, struct server **out, struct mp_errmsg *e)
         return r;
     /* Root is dropped before the module is loaded: the token, its recovery and every file the
      * signer makes belong to the service user. */
-    if ((r = mp_sandbox_drop_root(s->boot->user, e)) != MP_OK)
+    if ((r = mp_sandbox_drop_root(s->boot->user, "mp-signer", e)) != MP_OK)
         return r;
     /* The socket is claimed before the audit log so a second signer names the real reason. */
     if ((r = hsmpool_start(s, e)) != MP_OK || (r = socket_listen(s, e)) != MP_OK ||

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Confinement of mp-signer serve once initialised: no_new_privs, a seccomp filter on every
 # thread, no core dumps; a hostile PKCS#11 module inside the signer cannot start a process; and
-# started as root with `user` set, the signer runs as that user before it touches the token.
+# started as root the signer runs as the config's `user` before it touches the token, and
+# without `user` it refuses to start.
 . "$(dirname "$0")/lib.sh"
 MP_WRAP= # the filter itself is under test: valgrind cannot run it (no seccomp(2))
 : "${MP_P11FAULT:?MP_P11FAULT must name the fault-injecting module}"
@@ -40,9 +41,35 @@ ok "a module calling fork and execve inside C_Sign gets EPERM for both; the gran
 stop_signer
 
 if [ "$(id -u)" -eq 0 ]; then
+    # Started as root with no `user`: refused before the module is loaded, so no PIN try, no
+    # socket and no audit line (the fault module logs every PKCS#11 call it sees).
+    : >"$P11LOG"
+    lines=$(wc -l <"$LOG")
+    sed '/^user = /d' "$CONF" >"$T/nouser.conf"
+    rc=0
+    timeout 10 "$MP_SIGNER" serve --config "$T/nouser.conf" 2>"$T/nouser.err" || rc=$?
+    [ $rc -eq 1 ] || fail "root without user: exit $rc (124: it served), not 1"
+    grep -qx 'mp-signer: error: started as root without `user`: set `user = mp-signer` to drop root, or `user = root` to run as root on purpose' \
+        "$T/nouser.err" || fail "root without user: $(cat "$T/nouser.err")"
+    [ ! -s "$P11LOG" ] || fail "the module was called before the refusal: $(head -3 "$P11LOG")"
+    [ "$(wc -l <"$LOG")" = "$lines" ] || fail "the refused start wrote to the audit log"
+    [ ! -e "$SOCK" ] || fail "the refused start left a socket"
+    sed 's/^user = .*/user = toor/' "$CONF" >"$T/toor.conf"
+    if getent passwd toor >/dev/null; then :; else
+        rc=0
+        timeout 10 "$MP_SIGNER" serve --config "$T/toor.conf" 2>"$T/toor.err" || rc=$?
+        [ $rc -eq 1 ] || fail "an unknown user: exit $rc, not 1"
+        grep -qx 'mp-signer: error: user toor does not exist' "$T/toor.err" ||
+            fail "unknown user: $(cat "$T/toor.err")"
+    fi
+    grep -qx 'user = root' "$CONF" || fail "softhsm-init.sh run as root did not write user = root"
+    grep -q 'warning: running as root (user = root)' "$T/serve.err" ||
+        fail "user = root served without a warning"
+    ok "root without user: refused in one line naming the setting, before any PKCS#11 call; user = root serves, warned"
+
     # Started as root with user = nobody: the token, the PIN and the audit log belong to it.
     : >"$T/faults"
-    sed -i '1a user = nobody' "$CONF"
+    sed -i 's/^user = .*/user = nobody/' "$CONF"
     chown -R nobody "$T/tok"
     chmod 711 "$T"
     start_signer

@@ -81,15 +81,22 @@ start_signer() {
     fail "signer did not start: $(cat "$T/signer.err")"
 }
 
+# Started as root, a daemon needs `user` said: the tests run as whoever runs them, root on purpose.
+XUSER=(--user "$(id -un)")
+
 # mp-exchange on a free loopback port: EXCH is its base URL.
 start_exchange() {
     : >"$T/exchange.err"
     "$MP_EXCHANGE" serve --maskinporten-url "$FAKE/" --altinn-url "$FAKE" \
-        --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 "$@" 2>"$T/exchange.err" &
+        --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 "${XUSER[@]}" "$@" 2>"$T/exchange.err" &
     PIDS+=($!)
     EXCH_PID=$!
     wait_exchange
 }
+
+# curl ARGS… into $T/got. Grep the file, not a pipe: under pipefail `curl | grep -q` fails when
+# grep exits first and curl's next write meets the closed pipe (seen: "no evictions counted").
+got() { curl -s "$@" >"$T/got" || fail "curl $*: exit $?"; }
 
 # The exchange answers token requests only with this header (exchange/api_guard.h).
 XH='X-MP-Exchange: 1'

@@ -64,9 +64,11 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H "Origin: http://evil.example" \
     -H 'Access-Control-Request-Headers: x-mp-exchange' "$EXCH/v1/altinn?scope=$R")" = 403 ] ||
     fail "a CORS preflight was not refused"
-curl -s -i -X OPTIONS "$EXCH/v1/altinn" | grep -qi '^access-control-allow' && fail "a preflight got CORS headers"
+got -i -X OPTIONS "$EXCH/v1/altinn"
+grep -qi '^access-control-allow' "$T/got" && fail "a preflight got CORS headers"
 [ "$(lines)" = "$before" ] && [ "$(stat_of token)" = 0 ] || fail "a refused request was signed or sent"
-curl -s "$EXCH/metrics" | grep -q 'mp_exchange_requests_total{route="refused",status="403"}' ||
+got "$EXCH/metrics"
+grep -q 'mp_exchange_requests_total{route="refused",status="403"}' "$T/got" ||
     fail "refusals are not counted in /metrics"
 ok "Origin, Sec-Fetch-Site other than none, no X-MP-Exchange, preflight: 403, nothing signed"
 
@@ -143,5 +145,6 @@ done | xargs -P 4 -n 1 curl -s -H "$XH" -o /dev/null -w '%{http_code}\n' >"$T/fi
 [ "$(sort -u "$T/fill")" = 200 ] || fail "filling the cache: $(sort "$T/fill" | uniq -c)"
 [ "$(code "/v1/maskinporten?scope=$R&consumer_org=991825827&systemuser_org=991825827&systemuser_ref=new" -H "$XH")" = 200 ] ||
     fail "a new key after 300: $(body)"
-curl -s "$EXCH/metrics" | grep -q '^mp_exchange_cache_evictions_total [1-9]' || fail "no evictions counted"
+got "$EXCH/metrics"
+grep -q '^mp_exchange_cache_evictions_total [1-9]' "$T/got" || fail "no evictions counted"
 ok "300 distinct keys then a new one: served, the least recently used entries evicted"

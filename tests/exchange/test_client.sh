@@ -288,7 +288,8 @@ done
 ok "keys remove of the last key: DELETE, the set is empty"
 line_value "$T/exchange.err" '/profile fresh: key hsm-key-1 is no longer registered on client/p' >/dev/null ||
     fail "the key watch did not notice the key was removed: $(tail -3 "$T/exchange.err")"
-curl -s -H "$XH" "$EXCH/metrics" | grep -q 'registered_key_expiry_seconds{profile="fresh"' &&
+got -H "$XH" "$EXCH/metrics"
+grep -q 'registered_key_expiry_seconds{profile="fresh"' "$T/got" &&
     fail "a removed key still has an expiry gauge"
 ok "the key watch warns that profile fresh's key is no longer registered, and drops its gauge"
 

@@ -98,7 +98,7 @@ start_exchange --listen 127.0.0.1:0 # a fresh one with short timeouts
 kill "$EXCH_PID"
 : >"$T/exchange.err"
 "$MP_EXCHANGE" serve --maskinporten-url "$FAKE/" --altinn-url "$FAKE" --signer-socket \
-    "$T/tok/signer.sock" --listen 127.0.0.1:0 --config <(printf 'timeout_ms = 500\nretries = 1\n') \
+    "$T/tok/signer.sock" --listen 127.0.0.1:0 --config <(printf 'timeout_ms = 500\nretries = 1\n') "${XUSER[@]}" \
     2>"$T/exchange.err" &
 PIDS+=($!)
 wait_exchange
@@ -157,3 +157,17 @@ grep -q '^NoNewPrivs:.1$' "/proc/${PIDS[-1]}/status" && grep -q '^Seccomp:.2$' "
     fail "mp-exchange serves without no_new_privs and seccomp"
 grep -q 'sandbox: no_new_privs and a seccomp allowlist' "$T/exchange.err" || fail "sandbox not logged"
 ok "mp-exchange serves (every route above) under no_new_privs and its seccomp allowlist"
+
+# Started as root with neither --user nor `user`, the exchange refuses before it listens.
+if [ "$(id -u)" -eq 0 ]; then
+    rc=0
+    timeout 10 "$MP_EXCHANGE" serve --maskinporten-url "$FAKE/" --altinn-url "$FAKE" \
+        --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 2>"$T/root.err" || rc=$?
+    [ $rc -eq 1 ] || fail "mp-exchange as root without user: exit $rc (124: it served), not 1"
+    grep -qx 'mp-exchange: error: started as root without `user`: set `user = mp-exchange` to drop root, or `user = root` to run as root on purpose' \
+        "$T/root.err" || fail "root without user: $(cat "$T/root.err")"
+    ! grep -q 'listening on' "$T/root.err" || fail "it listened before refusing"
+    ok "mp-exchange as root without user: refused in one line naming the setting, never listened"
+else
+    ok "not root: the root-start refusal needs root and was not run (uid $(id -u))"
+fi

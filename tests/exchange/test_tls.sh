@@ -33,7 +33,7 @@ bad() { # MODE EXPECTED-STATUS TEXT
     : >"$T/exchange.err"
     "$MP_EXCHANGE" serve --maskinporten-url "http://127.0.0.1:$(cat "$T/bad.port")/" \
         --altinn-url http://127.0.0.1:9 --signer-socket "$T/tok/signer.sock" --listen 127.0.0.1:0 \
-        --config <(printf 'timeout_ms = 1500\nretries = 1\n') 2>"$T/exchange.err" &
+        --config <(printf 'timeout_ms = 1500\nretries = 1\n') "${XUSER[@]}" 2>"$T/exchange.err" &
     PIDS+=($!)
     EXCH_PID=$!
     wait_exchange
