@@ -13,7 +13,7 @@
 # `systemd-analyze verify` on the units and systemd-tmpfiles / systemd-sysusers on the
 # package's files. Prints how long each phase took. Everything it mounted or made is removed
 # on any exit. Needs root and Debian's package mirror.
-# Usage: bash scripts/deb-check.sh [--keep DIR]  (DIR keeps the .debs and the system)
+# Usage: bash scripts/deb-check.sh [--keep DIR]  (DIR keeps the .debs, the logs and the system)
 set -euo pipefail
 MP_SCRIPT=deb-check
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +34,7 @@ cleanup() {
         return
     fi
     if [ -n "$keep" ]; then
-        mkdir -p "$keep" && mv "$work/debs" "$keep/"
+        mkdir -p "$keep" && mv "$work/debs" "$work"/*.log "$keep/"
         if [ -d "$root" ]; then mv "$root" "$keep/"; fi
         mp_say "kept the .debs (and the system, if made) in $keep"
     fi
@@ -207,21 +207,31 @@ trap - EXIT
 mp-signer audit verify /var/lib/mp-signer/audit.log --cert /root/audit-pub.pem
 echo "serve as mp-signer: mp-exchange got a verified grant through /run/mp-signer; nobody was shut out; audit log verifies"
 '
-phase_done "token, grant, serve"
+phase_done "token + grant + serve"
 
 # systemd only now, so that nothing above could lean on it.
 run_in "systemd-analyze verify, systemd-tmpfiles and systemd-sysusers" systemd.log '
 fail() { echo "FAIL: $*" >&2; exit 1; }
 apt-get install -y -qq --no-install-recommends systemd >/dev/null
 # --man=no: the man pages named in Documentation= are not installed yet.
-systemd-analyze verify --man=no /lib/systemd/system/mp-signer.service /lib/systemd/system/mp-exchange.service 2>&1 | tee verify.out
+systemd-analyze verify --man=no /lib/systemd/system/mp-signer.service \
+    /lib/systemd/system/mp-exchange.service >verify.out 2>&1 || { cat verify.out; fail "systemd-analyze verify failed"; }
 if grep -E "mp-(signer|exchange)" verify.out; then fail "systemd-analyze verify complains"; fi
+echo "systemd-analyze verify: $(wc -l <verify.out) lines of output"
+for u in mp-signer mp-exchange; do
+    systemd-analyze security --offline=yes /lib/systemd/system/$u.service 2>&1 | grep "Overall exposure"
+done
 systemd-tmpfiles --create mp-signer.conf
 [ "$(stat -c "%U %G %a" /run/mp-signer)" = "mp-signer mp-callers 750" ] || fail "tmpfiles: /run/mp-signer"
 [ "$(stat -c "%U %G %a" /var/lib/mp-signer)" = "mp-signer mp-signer 750" ] || fail "tmpfiles: /var/lib/mp-signer"
-out=$(systemd-sysusers --dry-run mp-signer.conf mp-exchange.conf 2>&1)
-echo "$out"
-if echo "$out" | grep -Ei "creat|adding|error"; then fail "systemd-sysusers would change something"; fi
+# sysusers.d must describe what adduser made: running it changes no byte of the user
+# database. (With `m` lines systemd 252 rewrites /etc/group even when nothing changes, so
+# --dry-run cannot tell.)
+for f in passwd group shadow gshadow; do cp /etc/$f /tmp/$f.before; done
+systemd-sysusers mp-signer.conf mp-exchange.conf
+for f in passwd group shadow gshadow; do
+    diff /tmp/$f.before /etc/$f || fail "systemd-sysusers changed /etc/$f: sysusers.d and the postinst disagree"
+done
 if find /etc/systemd -name "mp-*" | grep .; then fail "a unit is enabled"; fi
 for u in mp-signer mp-exchange; do
     [ "$(systemctl is-enabled $u.service || true)" = disabled ] || fail "$u.service is not disabled"
@@ -230,5 +240,6 @@ echo "units verify; tmpfiles.d and sysusers.d agree with what the postinst made"
 '
 phase_done "systemd checks"
 
-for f in packages grant systemd; do grep -h '^users\|^grant as\|^serve as\|^units verify' "$work/$f.log" >&2 || true; done
-mp_say "ok · $(IFS=,; echo "${timings[*]}" | sed 's/,/ · /g')"
+for f in packages grant systemd; do grep -h '^users\|^grant as\|^serve as\|^units verify\|Overall exposure' "$work/$f.log" >&2 || true; done
+summary=$(printf ' · %s' "${timings[@]}")
+mp_say "ok${summary}"
