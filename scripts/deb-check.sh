@@ -11,8 +11,9 @@
 # as mp-signer and asks it for a grant as mp-exchange through /run/mp-signer (a user outside
 # mp-callers is shut out); verifies the audit log; and last installs systemd there for
 # `systemd-analyze verify` on the units and systemd-tmpfiles / systemd-sysusers on the
-# package's files. Prints how long each phase took. Everything it mounted or made is removed
-# on any exit. Needs root and Debian's package mirror.
+# package's files; finally purges the packages (the audit log must stay). Prints how long
+# each phase took. Everything it mounted or made is removed on any exit. Needs root and
+# Debian's package mirror.
 # Usage: bash scripts/deb-check.sh [--keep DIR]  (DIR keeps the .debs, the logs and the system)
 set -euo pipefail
 MP_SCRIPT=deb-check
@@ -240,6 +241,18 @@ echo "units verify; tmpfiles.d and sysusers.d agree with what the postinst made"
 '
 phase_done "systemd checks"
 
-for f in packages grant systemd; do grep -h '^users\|^grant as\|^serve as\|^units verify\|Overall exposure' "$work/$f.log" >&2 || true; done
+run_in "purging the packages" purge.log '
+fail() { echo "FAIL: $*" >&2; exit 1; }
+apt-get purge -y -qq mp-exchange mp-signer mp-fake 2>&1 | tee purge.out
+[ -s /var/lib/mp-signer/audit.log ] || fail "purge deleted the audit log"
+grep -q "kept /var/lib/mp-signer" purge.out || fail "purge did not say it kept /var/lib/mp-signer"
+[ ! -e /etc/mp-hsm/signer.conf ] && [ ! -e /etc/mp-hsm/exchange.conf ] || fail "purge left the conffiles"
+[ -e /etc/mp-hsm/signer.pin ] || fail "purge deleted the PIN file the operator wrote"
+[ ! -e /run/mp-signer ] || fail "purge left /run/mp-signer"
+echo "purge: conffiles and /run/mp-signer gone; audit log and operator PIN kept, and said so"
+'
+phase_done "purge"
+
+for f in packages grant systemd purge; do grep -h '^users\|^grant as\|^serve as\|^units verify\|Overall exposure\|^purge:' "$work/$f.log" >&2 || true; done
 summary=$(printf ' · %s' "${timings[@]}")
 mp_say "ok${summary}"
