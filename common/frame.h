@@ -10,8 +10,15 @@
  * request per frame, one answer per request; a connection may carry many in sequence.
  *
  *   SIGN  → JWS | ERROR    fields PROFILE SCOPE RESOURCE* CONSUMER_ORG SU_ORG SU_REF LIFETIME
+ *                          OBO_UID OBO_GID OBO_PID OBO_EXE
  *   PING  → PONG           PONG carries MESSAGE "hsm=up" or "hsm=down: why" (readiness)
  *   JWS   field JWS;  ERROR fields CODE (decimal) MESSAGE
+ *
+ * The OBO ("on behalf of") fields name the end caller a forwarder (mp-exchange) asks for:
+ * decimal uid and gid, decimal pid (optional) and the executable's path (optional), as the
+ * forwarder learned them from the kernel. The signer believes them only from a peer listed in
+ * its trusted_forwarders and then applies the profile's policy to that end caller instead of
+ * the peer; from anyone else it refuses the request.
  */
 #ifndef MP_FRAME_H
 #define MP_FRAME_H
@@ -41,6 +48,10 @@ enum frame_tag {
     TAG_SU_ORG = 5,
     TAG_SU_REF = 6,
     TAG_LIFETIME = 7,
+    TAG_OBO_UID = 8,
+    TAG_OBO_GID = 9,
+    TAG_OBO_PID = 10,
+    TAG_OBO_EXE = 11,
     TAG_JWS = 16,
     TAG_CODE = 17,
     TAG_MESSAGE = 18,
@@ -68,6 +79,10 @@ struct frame_msg {
     char su_org[16];
     char su_ref[129];
     char lifetime[8];
+    char obo_uid[12]; /* "" when the request is not forwarded */
+    char obo_gid[12];
+    char obo_pid[12];
+    char obo_exe[256];
     char jws[16 * 1024 + 1];
     char code[8];
     char message[512];

@@ -156,6 +156,15 @@ kw_gids(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_err
     return parse_ids(value, 1, p->gids, &p->ngids, e);
 }
 
+static enum mp_err
+kw_forwarders(void *obj, const struct mp_conf_kw *kw, const char *value, struct mp_errmsg *e)
+{
+    struct signer_conf *c = obj;
+
+    (void)kw;
+    return parse_ids(value, 0, c->forwarders, &c->nforwarders, e);
+}
+
 static void
 print_ids(FILE *f, const char *name, const unsigned int *ids, size_t n)
 {
@@ -185,6 +194,14 @@ kw_gids_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
     const struct signer_conf_profile *p = obj;
 
     print_ids(f, kw->name, p->gids, p->ngids);
+}
+
+static void
+kw_forwarders_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    const struct signer_conf *c = obj;
+
+    print_ids(f, kw->name, c->forwarders, c->nforwarders);
 }
 
 /* env = test|prod is a shorthand for aud =, which prints it. */
@@ -261,6 +278,10 @@ static const struct mp_conf_kw global_kw[] = {
     MP_CONF_UINT_KW(struct signer_conf, workers, 1, 64, NULL),
     G(user, MP_CONF_STR),
     MP_SANDBOX_KW(struct signer_conf, sandbox),
+    {.name = "trusted_forwarders",
+        .type = MP_CONF_FUNC,
+        .parse = kw_forwarders,
+        .print = kw_forwarders_print},
     MP_CONF_END,
 };
 

@@ -62,6 +62,9 @@ struct signer_conf {
     unsigned int workers; /* signing workers, one session each; default: online CPUs */
     char *user; /* started as root: become this user before touching the token */
     int sandbox; /* enum mp_sandbox_mode: enforce (default), log, off */
+    /* Peers whose "on behalf of" fields are believed (mp-exchange's uid); default none. */
+    uid_t forwarders[SIGNER_CONF_MAX_IDS];
+    size_t nforwarders;
     struct signer_conf_profile *profiles[SIGNER_CONF_MAX_PROFILES];
     size_t nprofiles;
 };

@@ -28,6 +28,10 @@
  *                not chain to the line before it (or, alone, is not the header) writes nothing.
  *   "sign"       {"outcome":"granted"|"refused"|"error","reason":"text" (not when granted),
  *                 "caller":{"uid":U,"gid":G,"pid":P,"exe":"/path or ?"},
+ *                 "forwarder":{"uid":U,"gid":G,"pid":P,"exe":"…"}  only when a trusted
+ *                           forwarder (trusted_forwarders, e.g. mp-exchange) asked on behalf
+ *                           of caller: caller is then the end caller it named, whom the
+ *                           profile's policy was applied to, and forwarder the socket's peer,
  *                 "profile":"name","client_id":"…","key":"pkcs11:… (no PIN)",
  *                 "cert_sha256":"<hex of the leaf DER>" or null (kid profiles without cert),
  *                 "claims":{"aud","scope","resource":[...],"consumer_org","systemuser_org",
@@ -41,7 +45,7 @@
  *                signature, made inside the token with the audit key, over the statement
  *                AUDIT_STATEMENT_FMT below (ASCII, three lines each ending in "\n").
  *
- * Strings that come from the caller or its process (caller.exe, profile, claims of a refused
+ * Strings that come from the caller or its process (caller.exe, forwarder.exe, profile, claims of a refused
  * request, reason) have every byte that is not part of a well-formed UTF-8 character, every
  * control byte, DEL and backslash written as the four characters \xNN (common/text.h), so a
  * line is always whole and valid UTF-8. The signer refuses a request whose fields are not

@@ -22,7 +22,7 @@
 
 static const char bench_usage[] =
     "usage: mp-signer bench --socket PATH [--profile NAME] [--scope S] --requests N\n"
-    "         --concurrency C\n"
+    "         --concurrency C [--on-behalf-of UID:GID[:PID[:EXE]]]\n"
     "       mp-signer bench --raw --config FILE [--profile NAME] [--sync-file PATH]\n"
     "         --requests N --concurrency C\n"
     "Prints {\"requests\":N,\"seconds\":S,\"rps\":R,\"p50_us\":…,\"p99_us\":…}.\n";

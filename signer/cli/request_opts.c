@@ -15,6 +15,7 @@ enum {
     R_SU_ORG,
     R_SU_REF,
     R_LIFETIME,
+    R_OBO,
     R_REQUESTS,
     R_CONCURRENCY,
     R_CONFIG,
@@ -32,6 +33,7 @@ static const struct option req_opts[] = {
     {"systemuser-org", required_argument, NULL, R_SU_ORG},
     {"systemuser-ref", required_argument, NULL, R_SU_REF},
     {"lifetime", required_argument, NULL, R_LIFETIME},
+    {"on-behalf-of", required_argument, NULL, R_OBO},
     {"requests", required_argument, NULL, R_REQUESTS},
     {"concurrency", required_argument, NULL, R_CONCURRENCY},
     {"config", required_argument, NULL, R_CONFIG},
@@ -61,7 +63,8 @@ request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
     struct request_opts *f)
 {
     const char **slot[] = {&f->socket, &f->profile, &f->scope, &f->consumer_org, &f->su_org,
-        &f->su_ref, &f->lifetime, &f->requests, &f->concurrency, &f->config, &f->sync_file};
+        &f->su_ref, &f->lifetime, &f->obo, &f->requests, &f->concurrency, &f->config,
+        &f->sync_file};
     int bench = strcmp(cmd, "bench") == 0, c;
 
     memset(f, 0, sizeof(*f));
@@ -95,6 +98,10 @@ request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
         fprintf(stderr, "mp-signer %s: --raw signs on the token itself; leave out --socket\n", cmd);
         return MP_ERR_USAGE;
     }
+    if (f->raw && f->obo != NULL) {
+        fprintf(stderr, "mp-signer %s: --on-behalf-of goes to a daemon; --raw has none\n", cmd);
+        return MP_ERR_USAGE;
+    }
     if (!f->raw && f->config != NULL) {
         fprintf(stderr, "mp-signer %s: --config goes with --raw; the daemon reads its own\n", cmd);
         return MP_ERR_USAGE;
@@ -120,6 +127,34 @@ put(char *dst, size_t size, const char *v, const char *what)
     return CLI_OK;
 }
 
+/* UID:GID[:PID[:EXE]] into the OBO fields; the signer checks the values. */
+static int
+put_obo(struct frame_msg *m, const char *v)
+{
+    char *dst[] = {m->obo_uid, m->obo_gid, m->obo_pid, m->obo_exe};
+    size_t size[] = {sizeof(m->obo_uid), sizeof(m->obo_gid), sizeof(m->obo_pid),
+        sizeof(m->obo_exe)};
+    const char *p = v, *colon;
+    size_t i, n;
+
+    for (i = 0; i < 4 && p != NULL; i++) {
+        colon = i < 3 ? strchr(p, ':') : NULL;
+        n = colon != NULL ? (size_t)(colon - p) : strlen(p);
+        if (n == 0 || n >= size[i]) {
+            fprintf(stderr, "mp-signer: error: --on-behalf-of must be UID:GID[:PID[:EXE]]\n");
+            return CLI_USAGE;
+        }
+        memcpy(dst[i], p, n);
+        dst[i][n] = '\0';
+        p = colon != NULL ? colon + 1 : NULL;
+    }
+    if (m->obo_gid[0] == '\0') {
+        fprintf(stderr, "mp-signer: error: --on-behalf-of must be UID:GID[:PID[:EXE]]\n");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 int
 request_opts_frame(const struct request_opts *f, struct frame_msg *m)
 {
@@ -140,5 +175,7 @@ request_opts_frame(const struct request_opts *f, struct frame_msg *m)
     for (i = 0; i < f->nresources; i++)
         rc |= put(m->resources[i], sizeof(m->resources[i]), f->resources[i], "--resource");
     m->nresources = f->nresources;
+    if (f->obo != NULL)
+        rc |= put_obo(m, f->obo);
     return rc != CLI_OK ? CLI_USAGE : CLI_OK;
 }

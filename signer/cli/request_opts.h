@@ -8,6 +8,7 @@
 
 struct request_opts {
     const char *socket, *profile, *scope, *consumer_org, *su_org, *su_ref, *lifetime;
+    const char *obo; /* --on-behalf-of UID:GID[:PID[:EXE]] */
     const char *resources[FRAME_MAX_RESOURCES];
     size_t nresources;
     /* bench only */

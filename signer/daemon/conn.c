@@ -21,6 +21,8 @@ struct decision {
     struct grant_info info;
     struct mp_buf *jws;
     int announced; /* audit_expect() was called for its record */
+    struct peer end; /* whom the decision is for: the peer, or the end caller it forwards */
+    bool forwarded;
 };
 
 static int
@@ -77,7 +79,8 @@ decision_record(const struct peer *who, const char *profile, const struct signer
     struct sign_record r = {
         .outcome = d->outcome,
         .reason = strcmp(d->outcome, "granted") != 0 ? d->why.text : NULL,
-        .who = who,
+        .who = d->forwarded ? &d->end : who,
+        .forwarder = d->forwarded ? who : NULL,
         .profile = profile,
         .client_id = p != NULL ? p->client_id : NULL,
         .key = p != NULL ? p->key : NULL,
@@ -117,7 +120,11 @@ request_text_check(const struct frame_msg *m, struct mp_errmsg *why)
         (r = text_check("consumer_org", m->consumer_org, why)) != MP_OK ||
         (r = text_check("systemuser_org", m->su_org, why)) != MP_OK ||
         (r = text_check("systemuser_ref", m->su_ref, why)) != MP_OK ||
-        (r = text_check("lifetime", m->lifetime, why)) != MP_OK)
+        (r = text_check("lifetime", m->lifetime, why)) != MP_OK ||
+        (r = text_check("on-behalf-of uid", m->obo_uid, why)) != MP_OK ||
+        (r = text_check("on-behalf-of gid", m->obo_gid, why)) != MP_OK ||
+        (r = text_check("on-behalf-of pid", m->obo_pid, why)) != MP_OK ||
+        (r = text_check("on-behalf-of exe", m->obo_exe, why)) != MP_OK)
         return r;
     for (i = 0; i < m->nresources; i++)
         if ((r = text_check("resource", m->resources[i], why)) != MP_OK)
@@ -158,6 +165,19 @@ decide_sign(struct server *s, struct srv_profiles *p, size_t i, const struct gra
     mp_error("signing failed: %s", d->why.text);
 }
 
+/* Whom the request is for (policy_end_caller); a refusal is recorded against the peer. */
+static enum mp_err
+decide_caller(const struct signer_conf *c, const struct peer *who, const struct frame_msg *m,
+    struct decision *d)
+{
+    struct policy_obo obo = {m->obo_uid, m->obo_gid, m->obo_pid, m->obo_exe};
+    enum mp_err r = policy_end_caller(c, who, &obo, &d->end, &d->forwarded, &d->why);
+
+    if (r != MP_OK)
+        decide_refused(d, r == MP_ERR_POLICY ? FCODE_REFUSED : FCODE_BAD_REQUEST);
+    return r;
+}
+
 /* Decides with a reference on the profiles in force and returns the decision's audit record. */
 static json_t *
 decide(struct server *s, const struct peer *who, const struct frame_msg *m, struct decision *d)
@@ -178,6 +198,8 @@ decide(struct server *s, const struct peer *who, const struct frame_msg *m, stru
     } else if (request_text_check(m, &d->why) != MP_OK) {
         decide_refused(d, FCODE_BAD_REQUEST);
         request_fields(m, &g); /* recorded escaped: the auditor sees what was sent */
+    } else if (decide_caller(set->conf, who, m, d) != MP_OK) {
+        request_fields(m, &g);
     } else if ((i = profile_index(set->conf, name)) < 0) {
         mp_errf(&d->why, MP_ERR_POLICY, "no profile named %.64s", name);
         decide_refused(d, FCODE_REFUSED);
@@ -186,7 +208,7 @@ decide(struct server *s, const struct peer *who, const struct frame_msg *m, stru
         gs = set->signer[i];
         if (request_from_frame(m, p, &g, &d->why) != MP_OK)
             decide_refused(d, FCODE_BAD_REQUEST);
-        else if (policy_check(p, who, &g, &d->why) != MP_OK)
+        else if (policy_check(p, &d->end, &g, &d->why) != MP_OK)
             decide_refused(d, FCODE_REFUSED);
         else
             decide_sign(s, set, (size_t)i, &g, d);
@@ -202,6 +224,18 @@ conn_reply_error(struct frame_msg *out, enum frame_code code, const char *text)
     frame_init(out, FRAME_ERROR);
     snprintf(out->code, sizeof(out->code), "%d", (int)code);
     snprintf(out->message, sizeof(out->message), "%s", text);
+}
+
+static void
+refusal_log(const struct peer *who, const struct decision *d)
+{
+    if (d->forwarded)
+        mp_info("refused uid %u pid %d (%s) through forwarder uid %u pid %d: %s",
+            (unsigned int)d->end.uid, (int)d->end.pid, d->end.exe, (unsigned int)who->uid,
+            (int)who->pid, d->why.text);
+    else
+        mp_info("refused uid %u pid %d (%s): %s", (unsigned int)who->uid, (int)who->pid, who->exe,
+            d->why.text);
 }
 
 static void
@@ -239,8 +273,7 @@ handle_sign(struct server *s, const struct peer *who, const struct frame_msg *m,
         memcpy(out->jws, mp_buf_str(d.jws), mp_buf_len(d.jws) + 1);
     } else {
         conn_reply_error(out, d.code, d.why.text);
-        mp_info("refused uid %u pid %d (%s): %s", (unsigned int)who->uid, (int)who->pid, who->exe,
-            d.why.text);
+        refusal_log(who, &d);
     }
     json_decref(rec);
     mp_buf_free(d.jws);

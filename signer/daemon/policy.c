@@ -1,7 +1,10 @@
 /* Per-profile policy: which caller may ask for which scopes, resources and orgs (policy.h). */
 #include "signer/daemon/policy.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "common/num.h"
 
 int
 policy_list_has(const char *list, const char *word, size_t wlen)
@@ -35,15 +38,66 @@ caller_allowed(const struct signer_conf_profile *p, const struct peer *who)
     return 0;
 }
 
+static bool
+forwarder_trusted(const struct signer_conf *c, uid_t uid)
+{
+    size_t i;
+
+    for (i = 0; i < c->nforwarders; i++)
+        if (c->forwarders[i] == uid)
+            return true;
+    return false;
+}
+
 bool
 policy_conf_allows(const struct signer_conf *c, const struct peer *who)
 {
     size_t i;
 
+    if (forwarder_trusted(c, who->uid))
+        return true;
     for (i = 0; i < c->nprofiles; i++)
         if (caller_allowed(c->profiles[i], who))
             return true;
     return false;
+}
+
+static enum mp_err
+obo_id(const char *field, const char *v, uint64_t max, uint64_t *out, struct mp_errmsg *why)
+{
+    if (mp_parse_u64(v, 0, max, out) != MP_OK)
+        return mp_errf(why, MP_ERR_INVALID, "on-behalf-of %s must be a number 0..%llu", field,
+            (unsigned long long)max);
+    return MP_OK;
+}
+
+enum mp_err
+policy_end_caller(const struct signer_conf *c, const struct peer *peer,
+    const struct policy_obo *obo, struct peer *end, bool *forwarded, struct mp_errmsg *why)
+{
+    uint64_t uid, gid, pid = 0;
+
+    *end = *peer;
+    *forwarded = false;
+    if (!obo->uid[0] && !obo->gid[0] && !obo->pid[0] && !obo->exe[0])
+        return MP_OK;
+    if (!forwarder_trusted(c, peer->uid))
+        return mp_errf(why, MP_ERR_POLICY,
+            "uid %u is not a trusted forwarder: refused to sign on behalf of uid %.11s",
+            (unsigned int)peer->uid, obo->uid[0] ? obo->uid : "(none)");
+    if (!obo->uid[0] || !obo->gid[0])
+        return mp_errf(why, MP_ERR_INVALID, "on-behalf-of needs both uid and gid");
+    /* 0xfffffffe at most: (uid_t)-1 means "no user" to the kernel. */
+    if (obo_id("uid", obo->uid, 0xfffffffeu, &uid, why) != MP_OK ||
+        obo_id("gid", obo->gid, 0xfffffffeu, &gid, why) != MP_OK ||
+        (obo->pid[0] && obo_id("pid", obo->pid, 0x7fffffff, &pid, why) != MP_OK))
+        return MP_ERR_INVALID;
+    end->uid = (uid_t)uid;
+    end->gid = (gid_t)gid;
+    end->pid = (pid_t)pid;
+    snprintf(end->exe, sizeof(end->exe), "%s", obo->exe[0] ? obo->exe : "?");
+    *forwarded = true;
+    return MP_OK;
 }
 
 /* Every space-separated scope asked for must be one the profile allows. */

@@ -23,9 +23,23 @@ struct peer {
 enum mp_err policy_check(const struct signer_conf_profile *p, const struct peer *who,
     const struct grant_request *g, struct mp_errmsg *why);
 
-/* True when some profile of c lets who in (allow_uids, allow_gids): a caller no profile allows
- * can get nothing but refusals, so it is given only a few connection slots. */
+/* True when some profile of c lets who in (allow_uids, allow_gids), or who is a trusted
+ * forwarder: a caller no profile allows can get nothing but refusals, so it is given only a
+ * few connection slots. */
 bool policy_conf_allows(const struct signer_conf *c, const struct peer *who);
+
+/* The "on behalf of" fields of a request, as sent ("" when absent). */
+struct policy_obo {
+    const char *uid, *gid, *pid, *exe;
+};
+
+/* The caller a request is decided for. Without OBO fields that is the peer itself (*end =
+ * *peer, *forwarded false). With them, from a peer in trusted_forwarders, it is the end caller
+ * they name (*forwarded true): the profile's allow_uids/allow_gids then apply to it alone.
+ * MP_ERR_POLICY when the peer is not a trusted forwarder, MP_ERR_INVALID when the fields are
+ * malformed (uid and gid are required); why says which. */
+enum mp_err policy_end_caller(const struct signer_conf *c, const struct peer *peer,
+    const struct policy_obo *obo, struct peer *end, bool *forwarded, struct mp_errmsg *why);
 
 /* True when word is one of the whitespace-separated words of list (NULL list: false). */
 int policy_list_has(const char *list, const char *word, size_t wlen);

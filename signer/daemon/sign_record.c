@@ -20,7 +20,7 @@ _Static_assert(JSON_TEXT_MAX(sizeof(((struct frame_msg *)0)->profile) +
                    sizeof(((struct frame_msg *)0)->resources) +
                    sizeof(((struct frame_msg *)0)->consumer_org) +
                    sizeof(((struct frame_msg *)0)->su_org) +
-                   sizeof(((struct frame_msg *)0)->su_ref) + sizeof(((struct peer *)0)->exe) +
+                   sizeof(((struct frame_msg *)0)->su_ref) + 2 * sizeof(((struct peer *)0)->exe) +
                    MP_ERRMSG_MAX + 3 * SIGNER_CONF_STR_MAX) +
             1024 <
         AUDIT_MAX_LINE,
@@ -116,8 +116,9 @@ sign_record_build(const struct sign_record *r)
     int granted = strcmp(r->outcome, "granted") == 0;
     json_t *rec = json_pack("{s:s, s:s}", "event", "sign", "outcome", r->outcome);
     int ok = rec != NULL && (granted || put_text(rec, "reason", r->reason)) &&
-        put(rec, "caller", caller(r->who, 1)) && put_text(rec, "profile", r->profile) &&
-        put(rec, "client_id", text_or_null(r->client_id)) &&
+        put(rec, "caller", caller(r->who, 1)) &&
+        (r->forwarder == NULL || put(rec, "forwarder", caller(r->forwarder, 1))) &&
+        put_text(rec, "profile", r->profile) && put(rec, "client_id", text_or_null(r->client_id)) &&
         put(rec, "key", text_or_null(r->key)) &&
         put(rec, "cert_sha256", text_or_null(r->cert_sha256)) && put(rec, "claims", claims(r)) &&
         (!granted || put_text(rec, "jws_sha256", r->info->jws_sha256));

@@ -14,7 +14,8 @@
 struct sign_record {
     const char *outcome; /* granted, refused, error */
     const char *reason; /* NULL when granted */
-    const struct peer *who;
+    const struct peer *who; /* the caller the decision is for */
+    const struct peer *forwarder; /* the peer that forwarded the request for who, or NULL */
     const char *profile;
     const char *client_id, *key, *cert_sha256; /* NULL: JSON null */
     const struct grant_request *g;

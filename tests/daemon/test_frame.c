@@ -51,6 +51,9 @@ roundtrip_sign(void **state)
     in.nresources = 2;
     snprintf(in.consumer_org, sizeof(in.consumer_org), "%s", "991825827");
     snprintf(in.lifetime, sizeof(in.lifetime), "%s", "30");
+    snprintf(in.obo_uid, sizeof(in.obo_uid), "%s", "4294967294");
+    snprintf(in.obo_gid, sizeof(in.obo_gid), "%s", "1000");
+    snprintf(in.obo_exe, sizeof(in.obo_exe), "%s", "/usr/bin/app: x");
     assert_int_equal(frame_encode(&in, b), MP_OK);
     assert_int_equal(frame_decode(mp_buf_ptr(b) + 4, mp_buf_len(b) - 4, &msg, &err), MP_OK);
     assert_int_equal(msg.type, FRAME_SIGN);
@@ -61,6 +64,10 @@ roundtrip_sign(void **state)
     assert_string_equal(msg.consumer_org, "991825827");
     assert_string_equal(msg.lifetime, "30");
     assert_string_equal(msg.su_org, "");
+    assert_string_equal(msg.obo_uid, "4294967294");
+    assert_string_equal(msg.obo_gid, "1000");
+    assert_string_equal(msg.obo_pid, "");
+    assert_string_equal(msg.obo_exe, "/usr/bin/app: x");
     mp_buf_free(b);
 }
 
