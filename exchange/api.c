@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/num.h"
 #include "exchange/api_guard.h"
+#include "exchange/peer.h"
 
 struct api {
     struct exchange *x;
@@ -103,6 +104,46 @@ on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
     return MHD_YES;
 }
 
+/* True for a connection to listen_unix. Asked of the socket: with a thread pool a connection
+ * belongs to one of the listener's worker daemons, so MHD_CONNECTION_INFO_DAEMON does not
+ * name the listener. */
+static int
+conn_is_unix(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int domain = -1;
+    socklen_t len = sizeof(domain);
+
+    return ci != NULL && getsockopt(ci->connect_fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+        domain == AF_UNIX;
+}
+
+/* forward_caller: the caller of a request on the Unix socket, for the signer and the cache
+ * key. On TCP the exchange cannot tell who calls, so it serves nothing there. */
+static enum mp_err
+token_caller(struct api *a, struct MHD_Connection *c, struct token_req *q, struct xerr *err)
+{
+    const union MHD_ConnectionInfo *fd;
+    struct mp_errmsg e = {{0}};
+
+    if (!a->x->conf->forward_caller)
+        return MP_OK;
+    if (!conn_is_unix(c)) {
+        xerr_set(err, 403, "access_denied",
+            "forward_caller = yes: tokens are served only on the Unix socket, where the kernel "
+            "names the caller");
+        return MP_ERR_POLICY;
+    }
+    fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (fd == NULL || peer_of_unix(fd->connect_fd, &q->caller, &e) != MP_OK) {
+        xerr_set(err, 503, "temporarily_unavailable", "%s",
+            fd == NULL ? "no connection socket" : e.text);
+        return MP_ERR_IO;
+    }
+    return MP_OK;
+}
+
 static enum MHD_Result
 token_route(struct api *a, struct MHD_Connection *c, int altinn)
 {
@@ -120,6 +161,8 @@ token_route(struct api *a, struct MHD_Connection *c, int altinn)
         xerr_set(&err, 400, "invalid_request", "%s", qc.e.text);
         return send_error(a, c, route, &err);
     }
+    if (token_caller(a, c, &qc.q, &err) != MP_OK)
+        return send_error(a, c, route, &err);
     r = altinn ? cache_altinn(a->x->cache, &qc.q, &t, &err)
                : cache_maskinporten(a->x->cache, &qc.q, &t, &err);
     if (r != MP_OK)
@@ -176,9 +219,8 @@ header(struct MHD_Connection *c, const char *name)
 static enum MHD_Result
 guard(struct api *a, struct MHD_Connection *c, const char *url, int *refused)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
     struct api_guard_req rq = {
-        .tcp = ci == NULL || ci->daemon != a->unx,
+        .tcp = !conn_is_unix(c),
         .token_route = strcmp(url, "/v1/maskinporten") == 0 || strcmp(url, "/v1/altinn") == 0,
         .host = header(c, MHD_HTTP_HEADER_HOST),
         .origin = header(c, "Origin"),

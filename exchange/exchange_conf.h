@@ -9,6 +9,7 @@
  *     listen_unix      = /run/mp-exchange/exchange.sock
  *     connect_timeout_ms = 3000, timeout_ms = 10000, retries = 2, threads = 8
  *     allowed_hosts    = exchange.internal:8471   Host names besides the loopback ones
+ *     forward_caller   = yes | no               name each caller to the signer (default no)
  *
  * http:// URLs are accepted only for loopback hosts (a local fake); everything else must be
  * https:// and is verified. */
@@ -43,6 +44,9 @@ struct exchange_conf {
     /* Host header names the TCP API answers to besides localhost, 127.0.0.1, [::1] and the
      * listen host (api_guard.h); space-separated NAME[:PORT]. */
     char *allowed_hosts;
+    /* yes: every token request on listen_unix names its caller (SO_PEERCRED) to the signer,
+     * which must list this exchange in trusted_forwarders; requests on TCP are refused. */
+    int forward_caller;
 };
 
 struct exchange_conf *exchange_conf_new(void);

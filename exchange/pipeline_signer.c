@@ -58,6 +58,12 @@ pipeline_signer_grant(struct pipeline *f, const struct token_req *q, char *jws, 
     memcpy(req->consumer_org, q->consumer_org, sizeof(q->consumer_org));
     memcpy(req->su_org, q->su_org, sizeof(q->su_org));
     memcpy(req->su_ref, q->su_ref, sizeof(q->su_ref));
+    if (q->caller.set) {
+        snprintf(req->obo_uid, sizeof(req->obo_uid), "%u", q->caller.uid);
+        snprintf(req->obo_gid, sizeof(req->obo_gid), "%u", q->caller.gid);
+        snprintf(req->obo_pid, sizeof(req->obo_pid), "%d", q->caller.pid);
+        snprintf(req->obo_exe, sizeof(req->obo_exe), "%s", q->caller.exe);
+    }
     metrics_signer_call(f->m);
     if ((r = signer_client_connect(f->conf->signer_socket, &fd, &e)) != MP_OK ||
         (r = signer_client_call(fd, req, resp, &e)) != MP_OK) {

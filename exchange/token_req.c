@@ -174,5 +174,12 @@ token_req_key(const struct token_req *q, char *out, size_t outlen)
     for (i = 0; i < q->nresources; i++)
         if (!key_field(out, outlen, &n, q->resources[i]))
             return MP_ERR_TOOBIG;
+    if (q->caller.set) {
+        char who[24];
+
+        snprintf(who, sizeof(who), "%u:%u", q->caller.uid, q->caller.gid);
+        if (!key_field(out, outlen, &n, "caller") || !key_field(out, outlen, &n, who))
+            return MP_ERR_TOOBIG;
+    }
     return MP_OK;
 }

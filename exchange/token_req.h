@@ -16,6 +16,14 @@ struct token_req {
     char consumer_org[16];
     char su_org[16];
     char su_ref[129];
+    /* The end caller, when the exchange forwards identities (forward_caller): part of the
+     * cache key, so a token is served only to the uid and gid it was signed for. */
+    struct token_caller {
+        int set;
+        unsigned int uid, gid;
+        int pid;
+        char exe[256];
+    } caller;
 };
 
 /* Sets one query parameter; MP_ERR_INVALID names the bad parameter. */
@@ -23,8 +31,8 @@ enum mp_err token_req_set(struct token_req *q, const char *key, const char *valu
     struct mp_errmsg *e);
 /* Normalises and checks the whole request (scope present, orgs valid). */
 enum mp_err token_req_finish(struct token_req *q, struct mp_errmsg *e);
-/* The cache key: every field in a fixed order as "LEN:VALUE,", the resources last, so no two
- * different requests share one. MP_ERR_TOOBIG if it does not fit. */
+/* The cache key: every field in a fixed order as "LEN:VALUE,", the resources last, then the
+ * caller's "uid:gid" when set, so no two different requests or callers share one. MP_ERR_TOOBIG if it does not fit. */
 enum mp_err token_req_key(const struct token_req *q, char *out, size_t outlen);
 
 #endif

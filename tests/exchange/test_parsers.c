@@ -132,6 +132,21 @@ request_normalised_to_one_cache_key(void **state)
     b.consumer_org[0] = '9';
     assert_int_equal(token_req_key(&b, kb, sizeof(kb)), MP_OK);
     assert_string_not_equal(ka, kb);
+    /* forward_caller: the same request from another uid or gid is another entry. */
+    b = a;
+    a.caller = (struct token_caller){.set = 1, .uid = 1000, .gid = 1000, .pid = 1};
+    b.caller = (struct token_caller){.set = 1, .uid = 1001, .gid = 1000, .pid = 1};
+    assert_int_equal(token_req_key(&a, ka, sizeof(ka)), MP_OK);
+    assert_int_equal(token_req_key(&b, kb, sizeof(kb)), MP_OK);
+    assert_string_not_equal(ka, kb);
+    b.caller.uid = 1000;
+    b.caller.gid = 1001;
+    assert_int_equal(token_req_key(&b, kb, sizeof(kb)), MP_OK);
+    assert_string_not_equal(ka, kb);
+    b.caller.gid = 1000;
+    b.caller.pid = 2; /* another process of the same user: the signer would decide the same */
+    assert_int_equal(token_req_key(&b, kb, sizeof(kb)), MP_OK);
+    assert_string_equal(ka, kb);
 }
 
 static void
