@@ -119,29 +119,30 @@ conn_is_unix(struct MHD_Connection *c)
         domain == AF_UNIX;
 }
 
-/* forward_caller: the caller of a request on the Unix socket, for the signer and the cache
- * key. On TCP the exchange cannot tell who calls, so it serves nothing there. */
+/* forward_caller: the caller of a request, for the signer and the cache key: SO_PEERCRED on
+ * the Unix socket, the kernel's socket table on loopback TCP. A caller that cannot be named
+ * gets nothing. */
 static enum mp_err
 token_caller(struct api *a, struct MHD_Connection *c, struct token_req *q, struct xerr *err)
 {
     const union MHD_ConnectionInfo *fd;
     struct mp_errmsg e = {{0}};
+    enum mp_err r;
 
     if (!a->x->conf->forward_caller)
         return MP_OK;
-    if (!conn_is_unix(c)) {
-        xerr_set(err, 403, "access_denied",
-            "forward_caller = yes: tokens are served only on the Unix socket, where the kernel "
-            "names the caller");
-        return MP_ERR_POLICY;
-    }
     fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (fd == NULL || peer_of_unix(fd->connect_fd, &q->caller, &e) != MP_OK) {
-        xerr_set(err, 503, "temporarily_unavailable", "%s",
-            fd == NULL ? "no connection socket" : e.text);
-        return MP_ERR_IO;
-    }
-    return MP_OK;
+    if (fd == NULL)
+        r = mp_errf(&e, MP_ERR_IO, "no connection socket");
+    else if (conn_is_unix(c))
+        r = peer_of_unix(fd->connect_fd, &q->caller, &e);
+    else
+        r = peer_of_tcp(fd->connect_fd, &q->caller, &e);
+    if (r == MP_ERR_NOTFOUND)
+        xerr_set(err, 403, "access_denied", "cannot tell who is calling: %s", e.text);
+    else if (r != MP_OK)
+        xerr_set(err, 503, "temporarily_unavailable", "cannot tell who is calling: %s", e.text);
+    return r;
 }
 
 static enum MHD_Result

@@ -44,8 +44,8 @@ struct exchange_conf {
     /* Host header names the TCP API answers to besides localhost, 127.0.0.1, [::1] and the
      * listen host (api_guard.h); space-separated NAME[:PORT]. */
     char *allowed_hosts;
-    /* yes: every token request on listen_unix names its caller (SO_PEERCRED) to the signer,
-     * which must list this exchange in trusted_forwarders; requests on TCP are refused. */
+    /* yes: every token request names its caller to the signer (SO_PEERCRED on listen_unix,
+     * the socket table's uid on TCP); the signer must list this exchange in trusted_forwarders. */
     int forward_caller;
 };
 

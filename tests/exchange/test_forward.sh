@@ -3,7 +3,8 @@
 # the signer, which trusts it (trusted_forwarders) and applies the profile's allow_uids to that
 # caller. Two throwaway users, real processes: A (allowed) gets a Maskinporten and an Altinn
 # token and its second request comes from the cache; B is refused with a 403 naming its uid
-# even though A's token for the same scope is cached; loopback TCP is refused outright. Every
+# even though A's token for the same scope is cached; on loopback TCP the exchange finds the
+# caller's uid in the kernel's socket table (sock_diag) and the same holds. Every
 # grant and refusal in the audit log names the end caller and the exchange as forwarder, and
 # the log verifies.
 . "$(dirname "$0")/lib.sh"
@@ -89,10 +90,22 @@ for path in "/v1/maskinporten?scope=$R" "/v1/altinn?scope=$R"; do
 done
 ok "uid $B: 403 access_denied for both routes, though A's tokens are cached; audited as caller $B"
 
-code=$(curl -s -H "$XH" -o "$T/resp" -w '%{http_code}' "$EXCH/v1/maskinporten?scope=$R")
-[ "$code" = 403 ] && grep -q "served only on the Unix socket" "$T/resp" ||
-    fail "loopback TCP with forward_caller: $code $(cat "$T/resp")"
-ok "loopback TCP: 403, tokens are served only where the kernel names the caller"
+# tcp USER PATH: the same over loopback TCP, where the exchange asks the kernel's socket table.
+tcp() {
+    setpriv --reuid="$1" --regid="$1" --clear-groups --reset-env \
+        curl -s -H "$XH" -o - -w '\n%{http_code}' "$EXCH$2" >"$T/out"
+    tail -n 1 "$T/out"
+    head -n -1 "$T/out" >"$T/resp"
+}
+n=$(grants)
+[ "$(tcp "$UA" "/v1/maskinporten?scope=$R")" = 200 ] || fail "uid $A over TCP: $(cat "$T/resp")"
+[ "$(grants)" = "$n" ] || fail "uid $A over TCP was signed again: not the same caller as on the Unix socket"
+code=$(tcp "$UB" "/v1/maskinporten?scope=$R")
+[ "$code" = 403 ] || fail "uid $B over TCP got status $code (A's cached token, if 200)"
+grep -q "uid $B gid $(id -g "$UB") may not use profile default" "$T/resp" ||
+    fail "uid $B's TCP refusal does not say why: $(cat "$T/resp")"
+[ "$(last_sign)" = "refused $B 0" ] || fail "audit of B's TCP refusal: $(last_sign)"
+ok "loopback TCP: the socket table names uid $A (served from its cache entry) and uid $B (403, audited)"
 
 kill -TERM "${PIDS[@]:1}"
 wait "${PIDS[@]:1}" 2>/dev/null || true
