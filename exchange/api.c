@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,20 @@ start_tcp(struct api *a, struct mp_errmsg *e)
     return MP_OK;
 }
 
+/* Between bind and chmod: the socket is still 0600, nobody can connect yet. */
+static enum mp_err
+unix_group(const char *path, const char *group, struct mp_errmsg *e)
+{
+    struct group *gr = getgrnam(group);
+
+    if (gr == NULL)
+        return mp_errf(e, MP_ERR_INVALID, "unix_group %.64s does not exist", group);
+    if (chown(path, (uid_t)-1, gr->gr_gid) != 0)
+        return mp_errf(e, MP_ERR_INVALID, "chown %s to group %.64s: %s", path, group,
+            strerror(errno));
+    return MP_OK;
+}
+
 static enum mp_err
 start_unix(struct api *a, struct mp_errmsg *e)
 {
@@ -413,6 +428,10 @@ start_unix(struct api *a, struct mp_errmsg *e)
         return mp_errf(e, MP_ERR_IO, "bind %s: %s", path, strerror(errno));
     }
     umask(old);
+    if (a->x->conf->unix_group != NULL && unix_group(path, a->x->conf->unix_group, e) != MP_OK) {
+        close(fd);
+        return MP_ERR_INVALID;
+    }
     if (chmod(path, (mode_t)a->x->conf->unix_mode) != 0 || listen(fd, 128) != 0) {
         close(fd);
         return mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
@@ -435,6 +454,13 @@ api_start(struct exchange *x, struct api **out, struct mp_errmsg *e)
     if (a == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     a->x = x;
+    /* Before the listeners say they listen, so whoever waits for that has read this too. */
+    if (x->conf->forward_caller)
+        mp_info("forward_caller = yes: the signer decides for each caller, not for this exchange");
+    else
+        mp_warn("forward_caller = no: the signer sees this exchange as the caller of every token "
+                "request, so any local user who can reach it gets what its profiles allow this "
+                "exchange (set forward_caller = yes and trusted_forwarders in the signer)");
     if (x->conf->listen != NULL)
         r = start_tcp(a, e);
     else /* Unix socket only: the Host check does not apply, the others do */

@@ -38,6 +38,7 @@ exchange_conf_free(struct exchange_conf *c)
     free(c->signer_socket);
     free(c->listen);
     free(c->listen_unix);
+    free(c->unix_group);
     free(c->user);
     free(c->selfservice_url);
     free(c->key_watch_profile);
@@ -151,6 +152,7 @@ static const struct mp_conf_kw exchange_kw[] = {
     N(retries, 0, 5),
     N(threads, 1, 64),
     MP_CONF_KW(struct exchange_conf, unix_mode, MP_CONF_MODE),
+    S(unix_group),
     S(user),
     MP_SANDBOX_KW(struct exchange_conf, sandbox),
     S(selfservice_url),

@@ -33,6 +33,7 @@ struct exchange_conf {
     unsigned int retries;
     unsigned int threads;
     unsigned int unix_mode;
+    char *unix_group; /* the listen_unix socket's group, so its members may connect */
     char *user; /* started as root: become this user before serving */
     int sandbox; /* enum mp_sandbox_mode: enforce (default), log, off */
     char env[8]; /* the last env = (test|prod), "" if none */

@@ -14,6 +14,8 @@ get() { curl -s -H "$XH" -o "$T/resp" -w '%{http_code}' "$EXCH$1"; }
 field() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2],''))" "$T/resp" "$1"; }
 grants() { grep -c '"outcome":"granted"' "$LOG" || true; }
 
+grep -q "warning: forward_caller = no: the signer sees this exchange as the caller" "$T/exchange.err" ||
+    fail "no warning that the signer cannot tell callers apart"
 [ "$(get "/v1/maskinporten?scope=$R")" = 200 ] || fail "maskinporten route: $(cat "$T/resp")"
 [ "$(field token_type)" = Bearer ] && [ "$(field expires_in)" -gt 60 ] || fail "bad answer $(cat "$T/resp")"
 "$PY" - "$(field access_token)" <<'PY' || fail "not a Maskinporten token"

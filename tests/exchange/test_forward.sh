@@ -13,9 +13,11 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 0
 fi
 USERS=()
+APPS=mp-fwd-apps-$$
 drop_users() {
     local u
     for u in "${USERS[@]}"; do userdel "$u" 2>/dev/null || true; done
+    groupdel "$APPS" 2>/dev/null || true
     cleanup
 }
 trap drop_users EXIT
@@ -25,6 +27,9 @@ for u in a b; do
         fail "useradd $name failed"
     USERS+=("$name")
 done
+# Both may connect to the exchange's socket (group $APPS); only A's uid is in the profile.
+groupadd --system "$APPS" || fail "groupadd $APPS failed"
+for u in "${USERS[@]}"; do usermod -a -G "$APPS" "$u"; done
 UA=${USERS[0]}
 UB=${USERS[1]}
 A=$(id -u "$UA")
@@ -40,15 +45,25 @@ mkdir -m 0755 "$T/pub"
 chmod 0711 "$T"
 cat >"$T/exchange.conf" <<CONF
 listen_unix = $T/pub/http.sock
-unix_mode = 0666
+unix_mode = 0660
+unix_group = $APPS
 forward_caller = yes
 CONF
 start_exchange --config "$T/exchange.conf"
 for _ in $(seq 1 100); do [ -S "$T/pub/http.sock" ] && break; sleep 0.05; done
+grep -q "forward_caller = yes: the signer decides for each caller" "$T/exchange.err" ||
+    fail "the exchange did not say it forwards callers"
+[ "$(stat -c '%G %a' "$T/pub/http.sock")" = "$APPS 660" ] ||
+    fail "the socket is $(stat -c '%G %a' "$T/pub/http.sock"), not $APPS 660 (unix_group, unix_mode)"
+if setpriv --reuid=nobody --regid=nogroup --clear-groups curl -s --unix-socket "$T/pub/http.sock" \
+    -H "$XH" "http://localhost/v1/maskinporten?scope=x" >/dev/null 2>&1; then
+    fail "nobody (not in $APPS) could connect to the socket"
+fi
+ok "the socket is group $APPS, mode 0660 (unix_group); a user outside the group cannot connect"
 
 # as USER PATH: GET PATH over the Unix socket as USER; the body in $T/resp, prints the status.
 as() {
-    setpriv --reuid="$1" --regid="$1" --clear-groups --reset-env \
+    setpriv --reuid="$1" --regid="$1" --init-groups --reset-env \
         curl -s --unix-socket "$T/pub/http.sock" -H "$XH" -o - -w '\n%{http_code}' \
         "http://localhost$2" >"$T/out"
     tail -n 1 "$T/out"
@@ -76,8 +91,22 @@ ok "uid $A over the Unix socket: a Maskinporten token; the audit line names call
 n=$(grants)
 [ "$(as "$UA" "/v1/maskinporten?scope=$R")" = 200 ] || fail "uid $A's second request: $(cat "$T/resp")"
 [ "$(grants)" = "$n" ] || fail "uid $A's second request was signed again, not served from the cache"
-[ "$(as "$UA" "/v1/altinn?scope=$R")" = 200 ] || fail "uid $A's Altinn token: $(cat "$T/resp")"
-ok "uid $A: the second request came from the cache (no new grant), and an Altinn token"
+# The Altinn token through a client library nobody here wrote: requests-unixsocket (Debian).
+sock_url=$("$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$T/pub/http.sock")
+setpriv --reuid="$UA" --regid="$UA" --init-groups --reset-env "$PY" - "$sock_url" "$R" \
+    >"$T/resp" <<'PY' || fail "uid $A's Altinn token through requests-unixsocket: $(cat "$T/resp")"
+import sys, requests_unixsocket
+r = requests_unixsocket.Session().get("http+unix://%s/v1/altinn" % sys.argv[1],
+                                      params={"scope": sys.argv[2]}, headers={"X-MP-Exchange": "1"})
+print(r.text)
+sys.exit(r.status_code != 200)
+PY
+"$PY" - "$(field access_token)" <<'PY' || fail "not an Altinn token"
+import jwt, sys
+c = jwt.decode(sys.argv[1], options={"verify_signature": False})
+assert c["urn:altinn:orgNumber"] == "314159268", c
+PY
+ok "uid $A: the second request came from the cache (no new grant); an Altinn token through requests-unixsocket"
 
 for path in "/v1/maskinporten?scope=$R" "/v1/altinn?scope=$R"; do
     code=$(as "$UB" "$path")
