@@ -130,7 +130,7 @@ peer_of_tcp(int fd, struct token_caller *out, struct mp_errmsg *e)
     struct inet_diag_req_v2 rq;
     struct passwd pw, *res = NULL;
     char buf[2048];
-    uid_t uid;
+    uid_t uid = 0;
     enum mp_err r;
 
     memset(out, 0, sizeof(*out));
