@@ -23,6 +23,8 @@ exchange_conf_new(void)
     c->retries = 2;
     c->threads = 8;
     c->unix_mode = 0660;
+    /* Without it the signer's per-caller policy sees one caller, this exchange (#19). */
+    c->forward_caller = 1;
     c->key_watch_interval_s = 3600;
     return c;
 }

@@ -200,9 +200,18 @@ for _ in $(seq 100); do [ -S /run/mp-signer/signer.sock ] && break; sleep 0.1; d
 [ -S /run/mp-signer/signer.sock ] || { cat serve.log >&2; fail "serve made no socket"; }
 [ "$(stat -c "%U %G %a" /run/mp-signer/signer.sock)" = "mp-signer mp-callers 660" ] ||
     fail "the socket is $(stat -c "%U %G %a" /run/mp-signer/signer.sock)"
-setpriv --reuid mp-exchange --regid mp-exchange --init-groups --reset-env \
-    mp-signer request --socket /run/mp-signer/signer.sock --scope altinn:serviceowner/instances.read >request.jws
+# The shipped config: mp-exchange is a trusted forwarder and the profile allows root. Asking on
+# behalf of root it gets a grant; asking for itself it gets nothing.
+as_exchange=(setpriv --reuid mp-exchange --regid mp-exchange --init-groups --reset-env mp-signer request
+    --socket /run/mp-signer/signer.sock --scope altinn:serviceowner/instances.read)
+"${as_exchange[@]}" --on-behalf-of 0:0 >request.jws
 verify request.jws
+if "${as_exchange[@]}" >/dev/null 2>self.err; then fail "mp-exchange got a grant for itself"; fi
+grep -q "may not use profile default" self.err || { cat self.err >&2; fail "mp-exchange was refused for another reason"; }
+xu=$(id -u mp-exchange)
+tail -n 3 /var/lib/mp-signer/audit.log | grep "\"outcome\":\"granted\"" |
+    grep -q "\"caller\":{\"uid\":0,.*\"forwarder\":{\"uid\":$xu," ||
+    fail "the forwarded grant is not audited with caller root and forwarder mp-exchange"
 if setpriv --reuid nobody --regid nogroup --clear-groups --reset-env \
     mp-signer request --socket /run/mp-signer/signer.sock --scope altinn:serviceowner/instances.read \
     >/dev/null 2>nobody.err; then
@@ -213,7 +222,7 @@ kill -TERM $serve
 wait $serve || { cat serve.log >&2; fail "serve did not stop cleanly"; }
 trap - EXIT
 mp-signer audit verify /var/lib/mp-signer/audit.log --cert /root/audit-pub.pem
-echo "serve as mp-signer: mp-exchange got a verified grant through /run/mp-signer; nobody was shut out; audit log verifies"
+echo "serve as mp-signer: mp-exchange got a verified grant on behalf of root through /run/mp-signer, none for itself; nobody was shut out; audit log verifies"
 '
 phase_done "token + grant + serve"
 

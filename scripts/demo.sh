@@ -21,6 +21,11 @@ grep -q '^user = ' "$dir/signer.conf" || {
     mp_say "adding user = $(id -un) to $dir/signer.conf (made by an older softhsm-init.sh)"
     sed -i "1a user = $(id -un)" "$dir/signer.conf"
 }
+# And one made before mp-exchange named its callers (forward_caller) gets trusted_forwarders.
+grep -q '^trusted_forwarders = ' "$dir/signer.conf" || {
+    mp_say "adding trusted_forwarders = $(id -un) to $dir/signer.conf (made by an older softhsm-init.sh)"
+    sed -i "/^user = /a trusted_forwarders = $(id -un)" "$dir/signer.conf"
+}
 run=$(mktemp -d /tmp/mp-demo.XXXXXX)
 pids=()
 stop_all() {
@@ -73,7 +78,8 @@ echo "== a scope the signer's policy does not allow for this profile is refused 
 "$B/mp-exchange" token --url "$exch" --scope altinn:serviceowner/rolesandrights 2>&1 &&
     mp_die "a scope outside the policy was granted"
 echo
-echo "== the audit line of the grant behind the token (mp-signer audit show --json)"
+echo "== the audit line of the grant behind the token: caller is you (the program that asked"
+echo "   mp-exchange), forwarder is mp-exchange (mp-signer audit show --json)"
 "$B/mp-signer" audit show "$dir/audit.log" --outcome granted --json | tail -n 1
 echo
 echo "== stopping; the signer signs a last checkpoint on its way out"

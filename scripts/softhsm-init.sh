@@ -71,6 +71,9 @@ audit_key = pkcs11:token=mp-dev;object=audit;type=private
 # The token's files belong to the user who made them; serve runs as that user. Started as root,
 # serve refuses a config without \`user\`: this line says root on purpose when root made them.
 user = $(id -un)
+# mp-exchange (forward_caller = yes, its default) names the program that asked it for a token;
+# the signer believes that only from these users. Here the exchange runs as you, like the rest.
+trusted_forwarders = $(id -un)
 
 [profile default]
 key = pkcs11:token=mp-dev;object=virksomhetssertifikat;type=private

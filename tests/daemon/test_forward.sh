@@ -11,7 +11,7 @@ ME=$(id -u)
 A=64101 # the application allowed by the profile
 B=64102 # another local user
 sed -i "s|^allow_uids = .*|allow_uids = $A|" "$CONF"
-sed -i "1i trusted_forwarders = $ME" "$CONF"
+sed -i "s|^trusted_forwarders = .*|trusted_forwarders = $ME|" "$CONF"
 "$MP_SIGNER" config check --config "$CONF" >/dev/null || fail "config check refuses trusted_forwarders"
 start_signer
 

@@ -14,9 +14,18 @@ get() { curl -s -H "$XH" -o "$T/resp" -w '%{http_code}' "$EXCH$1"; }
 field() { "$PY" -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2],''))" "$T/resp" "$1"; }
 grants() { grep -c '"outcome":"granted"' "$LOG" || true; }
 
-grep -q "warning: forward_caller = no: the signer sees this exchange as the caller" "$T/exchange.err" ||
-    fail "no warning that the signer cannot tell callers apart"
+grep -q "info: forward_caller = yes: the signer decides for each caller" "$T/exchange.err" ||
+    fail "the exchange did not say it forwards callers (forward_caller's default is yes)"
+# sign_who: "caller-uid forwarder-uid" of the last sign line ("-": no forwarder).
+sign_who() {
+    "$PY" - "$LOG" <<'PY'
+import json, sys
+j = [json.loads(l) for l in open(sys.argv[1]) if '"event":"sign"' in l][-1]
+print(j["caller"]["uid"], j.get("forwarder", {}).get("uid", "-"))
+PY
+}
 [ "$(get "/v1/maskinporten?scope=$R")" = 200 ] || fail "maskinporten route: $(cat "$T/resp")"
+[ "$(sign_who)" = "$(id -u) $(id -u)" ] || fail "the grant's audit line: caller and forwarder $(sign_who)"
 [ "$(field token_type)" = Bearer ] && [ "$(field expires_in)" -gt 60 ] || fail "bad answer $(cat "$T/resp")"
 "$PY" - "$(field access_token)" <<'PY' || fail "not a Maskinporten token"
 import jwt, sys
@@ -96,7 +105,14 @@ fake_fault '{"target":"exchange","status":401,"count":1}'
     fail "401 retry: exchange $(stat_of exchange) token $(stat_of token)"
 ok "Altinn 401 once: one fresh Maskinporten token and a second exchange"
 kill "$EXCH_PID"
-start_exchange --listen 127.0.0.1:0 # a fresh one with short timeouts
+# forward_caller = no: the old behaviour, on purpose. The signer sees the exchange as the caller
+# of every grant, and the exchange says so at start.
+start_exchange --config <(printf 'forward_caller = no\n')
+grep -q "warning: forward_caller = no: the signer sees this exchange as the caller" "$T/exchange.err" ||
+    fail "no warning that the signer cannot tell callers apart"
+[ "$(get "/v1/maskinporten?scope=$R&resource=https://g.example/")" = 200 ] || fail "forward_caller = no: $(cat "$T/resp")"
+[ "$(sign_who)" = "$(id -u) -" ] || fail "forward_caller = no: the audit line names a forwarder: $(sign_who)"
+ok "forward_caller: yes by default (caller and forwarder audited); no warns and audits the exchange alone"
 kill "$EXCH_PID"
 : >"$T/exchange.err"
 "$MP_EXCHANGE" serve --maskinporten-url "$FAKE/" --altinn-url "$FAKE" --signer-socket \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# forward_caller = yes: the exchange names each HTTP caller on its Unix socket (SO_PEERCRED) to
+# forward_caller (yes by default): the exchange names each HTTP caller on its Unix socket (SO_PEERCRED) to
 # the signer, which trusts it (trusted_forwarders) and applies the profile's allow_uids to that
 # caller. Two throwaway users, real processes: A (allowed) gets a Maskinporten and an Altinn
 # token and its second request comes from the cache; B is refused with a 403 naming its uid
@@ -39,7 +39,7 @@ setup_fake
 LOG=$T/tok/audit.log
 R=altinn:serviceowner/instances.read
 sed -i "s|^allow_uids = .*|allow_uids = $UA|" "$CONF"
-sed -i "1i trusted_forwarders = $(id -un)" "$CONF"
+grep -qx "trusted_forwarders = $(id -un)" "$CONF" || fail "softhsm-init.sh did not trust the exchange's user"
 start_signer
 mkdir -m 0755 "$T/pub"
 chmod 0711 "$T"
@@ -47,7 +47,6 @@ cat >"$T/exchange.conf" <<CONF
 listen_unix = $T/pub/http.sock
 unix_mode = 0660
 unix_group = $APPS
-forward_caller = yes
 CONF
 start_exchange --config "$T/exchange.conf"
 for _ in $(seq 1 100); do [ -S "$T/pub/http.sock" ] && break; sleep 0.05; done
