@@ -186,6 +186,11 @@ key_type_name(CK_KEY_TYPE type)
 enum hsm_err
 hsm_key_check(const struct hsm_key *k, struct mp_errmsg *e)
 {
+    if (k->t->m->nss_softokn)
+        return p11_errf(e, HSM_ERR_KEY_REFUSED,
+            "key %s is exportable: NSS softokn does not enforce CKA_EXTRACTABLE (C_WrapKey wraps "
+            "it, pk12util exports it)",
+            k->label);
     if (k->extractable != HSM_FALSE)
         return p11_errf(e, HSM_ERR_KEY_REFUSED,
             "key %s is exportable: CKA_EXTRACTABLE is %s (must be false)", k->label,

@@ -45,8 +45,11 @@ hsm_keygen_rsa(struct hsm_token *t, const char *label, const unsigned char *id, 
         {CKA_KEY_TYPE, &rsa, sizeof(rsa)},
         {CKA_TOKEN, &yes, sizeof(yes)},
         {CKA_PRIVATE, &no, sizeof(no)},
-        {CKA_VERIFY, &yes, sizeof(yes)},
-        {CKA_ENCRYPT, &no, sizeof(no)},
+        /* No CKA_VERIFY / CKA_ENCRYPT here: tpm2-pkcs11 derives both from the one TPM key
+         * (VERIFY = TPMA decrypt, ENCRYPT = TPMA sign) and fails C_GenerateKeyPair when the
+         * public template disagrees (VERIFY true with DECRYPT false). The private half's
+         * SIGN true / DECRYPT false is what restricts the key; the token's defaults for the
+         * public half do not matter, its signatures are verified with OpenSSL. */
         {CKA_WRAP, &no, sizeof(no)},
         {CKA_MODULUS_BITS, &mbits, sizeof(mbits)},
         {CKA_PUBLIC_EXPONENT, f4, sizeof(f4)},

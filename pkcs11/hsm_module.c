@@ -28,6 +28,19 @@ module_init(struct hsm_module *m, const char *init_args, struct mp_errmsg *e)
     return HSM_OK;
 }
 
+/* NSS softokn (3.87 tested) answers C_WrapKey for an RSA private key with CKA_EXTRACTABLE false
+ * and CKA_SENSITIVE true, and pk12util exports such a key: its CKA_EXTRACTABLE is no promise. */
+static void
+module_identify(struct hsm_module *m)
+{
+    CK_INFO info;
+
+    if (p11_C_GetInfo(m, &info) == CKR_OK &&
+        memcmp(info.manufacturerID, "Mozilla Foundation", 18) == 0 &&
+        memcmp(info.libraryDescription, "NSS Internal Crypto Services", 28) == 0)
+        m->nss_softokn = 1;
+}
+
 enum hsm_err
 hsm_module_load(const char *path, const char *init_args, struct hsm_module **out,
     struct mp_errmsg *e)
@@ -63,6 +76,7 @@ hsm_module_load(const char *path, const char *init_args, struct hsm_module **out
     }
     if ((r = module_init(m, init_args, e)) != HSM_OK)
         goto out;
+    module_identify(m);
     *out = m;
     m = NULL;
     r = HSM_OK;

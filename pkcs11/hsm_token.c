@@ -65,6 +65,12 @@ token_select(struct hsm_token *t, P11KitUri *u, const char *uri, struct mp_errms
 
     if ((rv = p11_C_GetSlotList(t->m, CK_TRUE, slots, &n)) != CKR_OK)
         return p11_fail(e, "C_GetSlotList", rv, NULL);
+    /* A network HSM's client (p11-kit-client.so among them) answers C_Initialize with CKR_OK
+     * and shows no slot at all while its server is unreachable: say so, not "no match". */
+    if (n == 0)
+        return p11_errf(e, HSM_ERR_NOTFOUND,
+            "%s shows no token at all (HSM or its server unreachable?), looking for %s", t->m->path,
+            uri);
     for (i = 0; i < n; i++) {
         if (p11_C_GetTokenInfo(t->m, slots[i], &info) != CKR_OK)
             continue;

@@ -14,6 +14,7 @@ struct hsm_module {
     int initialized; /* we called C_Initialize and must call C_Finalize */
     char path[512];
     char *init_args;
+    int nss_softokn; /* NSS softokn: wraps (exports) private keys whatever CKA_EXTRACTABLE says */
 };
 
 struct hsm_token {
@@ -86,6 +87,7 @@ CK_RV p11_C_InitToken(struct hsm_module *m, CK_SLOT_ID slot, CK_UTF8CHAR_PTR so_
     CK_UTF8CHAR_PTR label);
 CK_RV p11_C_InitPIN(struct hsm_module *m, CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR pin, CK_ULONG len);
 CK_RV p11_C_Logout(struct hsm_module *m, CK_SESSION_HANDLE s);
+CK_RV p11_C_GetInfo(struct hsm_module *m, CK_INFO_PTR info);
 CK_RV p11_C_CreateObject(struct hsm_module *m, CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR tmpl,
     CK_ULONG n, CK_OBJECT_HANDLE_PTR o);
 

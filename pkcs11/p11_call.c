@@ -71,6 +71,7 @@ P11_WRAP(C_InitToken,
 P11_WRAP(C_InitPIN, (struct hsm_module * m, CK_SESSION_HANDLE s, CK_UTF8CHAR_PTR pin, CK_ULONG len),
     (s, pin, len))
 P11_WRAP(C_Logout, (struct hsm_module * m, CK_SESSION_HANDLE s), (s))
+P11_WRAP(C_GetInfo, (struct hsm_module * m, CK_INFO_PTR info), (info))
 P11_WRAP(C_CreateObject,
     (struct hsm_module * m, CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,
         CK_OBJECT_HANDLE_PTR o),
