@@ -1,6 +1,7 @@
 /* Test fixture: makes the keys mp-signer must refuse or warn about, on a throwaway token, with
  * the PIN read from a file (no PIN on argv).
  *   mkkey MODULE TOKEN-LABEL PIN-FILE KIND LABEL ID-HEX
+ * MKKEY_INIT_ARGS in the environment goes to C_Initialize as pReserved (NSS softokn).
  * KIND: extractable | nonsensitive | ec | rsa1024 | imported */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ login(const char *module, const char *label, const char *pinfile)
     CK_ULONG n = 16, i;
     CK_TOKEN_INFO ti;
     CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+    CK_C_INITIALIZE_ARGS init = {0};
+    CK_RV rv = CKR_OK;
     char pin[256];
     FILE *f = fopen(pinfile, "r");
     void *dl = dlopen(module, RTLD_NOW);
@@ -40,16 +43,28 @@ login(const char *module, const char *label, const char *pinfile)
     fclose(f);
     pin[strcspn(pin, "\r\n")] = '\0';
     *(void **)(&get) = dlsym(dl, "C_GetFunctionList");
-    if (get(&p) != CKR_OK || p->C_Initialize(NULL) != CKR_OK ||
-        p->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+    /* p11-kit-client.so answers CKR_CANT_LOCK without CKF_OS_LOCKING_OK; NSS softokn takes its
+     * database in pReserved (mp-signer's module_init_args). */
+    init.flags = CKF_OS_LOCKING_OK;
+    if (getenv("MKKEY_INIT_ARGS") != NULL && getenv("MKKEY_INIT_ARGS")[0] != '\0')
+        init.pReserved = getenv("MKKEY_INIT_ARGS");
+    if (get(&p) != CKR_OK || (rv = p->C_Initialize(&init)) != CKR_OK ||
+        (rv = p->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK) {
+        fprintf(stderr, "mkkey: C_Initialize/C_GetSlotList: 0x%lx\n", (unsigned long)rv);
         return CK_INVALID_HANDLE;
-    for (i = 0; i < n; i++)
-        if (p->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
-            strncmp((char *)ti.label, label, strlen(label)) == 0 &&
-            p->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) ==
-                CKR_OK &&
-            p->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)) == CKR_OK)
-            break;
+    }
+    for (i = 0; i < n; i++) {
+        if (p->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+            strncmp((char *)ti.label, label, strlen(label)) != 0)
+            continue;
+        if ((rv = p->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+                 &s)) != CKR_OK ||
+            (rv = p->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin))) != CKR_OK) {
+            fprintf(stderr, "mkkey: C_OpenSession/C_Login: 0x%lx\n", (unsigned long)rv);
+            s = CK_INVALID_HANDLE;
+        }
+        break;
+    }
     memset(pin, 0, sizeof(pin));
     return s;
 }
