@@ -6,6 +6,7 @@
 # README, "Modules"). So the signer treats every NSS softokn key as exportable: key generate
 # works, key list says why the key is refused, and grant, key csr and serve refuse to use it.
 # Not the full suite (tests/modules/lib.sh): there is no key on this module it would sign with.
+# Also: a module failing C_Initialize, and one missing, each get one line naming it and why.
 . "$(dirname "$0")/lib.sh"
 NAME=nss
 MOD=
@@ -39,3 +40,12 @@ timeout 20 "$MP_SIGNER" serve --config "$CONF" 2>"$T/serve.err" || rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "serve on NSS softokn: exit $rc"
 grep -q "NSS softokn does not enforce CKA_EXTRACTABLE" "$T/serve.err" || fail "serve: $(cat "$T/serve.err")"
 ok "nss: grant, key csr and serve refuse the key, naming why"
+
+# A module that fails C_Initialize (NSS without its database) or is missing: one line naming
+# the module and the CKR code or the loader's reason.
+sed 's/^module_init_args = .*//' "$CONF" >"$T/noargs.conf"
+expect_refusal "$MOD: C_Initialize failed: CKR_ARGUMENTS_BAD (0x7)" "$MP_SIGNER" key list --config "$T/noargs.conf"
+sed "s|^module = .*|module = $T/no-such-module.so|" "$CONF" >"$T/nomod.conf"
+expect_refusal "cannot load PKCS#11 module $T/no-such-module.so: $T/no-such-module.so: cannot open shared object file" \
+    "$MP_SIGNER" key list --config "$T/nomod.conf"
+ok "nss: C_Initialize failing (no database) and a missing module: one line each, naming the module and why"
