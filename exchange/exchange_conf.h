@@ -9,7 +9,7 @@
  *     listen_unix      = /run/mp-exchange/exchange.sock
  *     connect_timeout_ms = 3000, timeout_ms = 10000, retries = 2, threads = 8
  *     allowed_hosts    = exchange.internal:8471   Host names besides the loopback ones
- *     forward_caller   = yes | no               name each caller to the signer (default no)
+ *     forward_caller   = yes | no               name each caller to the signer (default yes)
  *
  * http:// URLs are accepted only for loopback hosts (a local fake); everything else must be
  * https:// and is verified. */

@@ -19,6 +19,7 @@ trap 'echo "FAIL - line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 
 ok() { echo "ok - $*"; }
 fail() { echo "FAIL - $*" >&2; exit 1; }
+. "$MP_ROOT/tests/common.sh"
 
 # Token in $T/tok with the default profile; quiet.
 make_token() {

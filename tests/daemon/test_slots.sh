@@ -66,19 +66,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 0
 fi
 
-USERS=()
-drop_users() {
-    local u
-    for u in "${USERS[@]}"; do userdel "$u" 2>/dev/null || true; done
-    cleanup
-}
-trap drop_users EXIT
-for u in a b; do
-    name=mp-slots-$u-$$
-    useradd --system --user-group --no-create-home --shell /usr/sbin/nologin "$name" ||
-        fail "useradd $name failed"
-    USERS+=("$name")
-done
+add_users mp-slots a b
 chmod 0666 "$SOCK"
 chmod 0755 "$T" "$T/tok"
 

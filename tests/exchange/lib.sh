@@ -15,17 +15,7 @@ trap cleanup EXIT
 trap 'echo "FAIL - line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 ok() { echo "ok - $*"; }
 
-# Waits up to 10 s for FILE to hold a complete line the sed SCRIPT prints, and prints it. A line
-# still being written (no newline yet) is not read: a half-written port number is a wrong port.
-line_value() {
-    local v
-    for _ in $(seq 1 200); do
-        v=$(head -n "$(wc -l <"$1")" "$1" | sed -n "$2" | head -n 1)
-        [ -n "$v" ] && { printf '%s\n' "$v"; return 0; }
-        sleep 0.05
-    done
-    return 1
-}
+. "$MP_ROOT/tests/common.sh"
 # The daemons' logs go with a failure: a flake seen once in CI must be diagnosable from its output.
 fail() {
     local f

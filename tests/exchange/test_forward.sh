@@ -12,23 +12,10 @@ if [ "$(id -u)" -ne 0 ]; then
     ok "not root: this test needs useradd and setpriv for two throwaway users (uid $(id -u))"
     exit 0
 fi
-USERS=()
 APPS=mp-fwd-apps-$$
-drop_users() {
-    local u
-    for u in "${USERS[@]}"; do userdel "$u" 2>/dev/null || true; done
-    groupdel "$APPS" 2>/dev/null || true
-    cleanup
-}
-trap drop_users EXIT
-for u in a b; do
-    name=mp-fwd-$u-$$
-    useradd --system --user-group --no-create-home --shell /usr/sbin/nologin "$name" ||
-        fail "useradd $name failed"
-    USERS+=("$name")
-done
+add_users mp-fwd a b
 # Both may connect to the exchange's socket (group $APPS); only A's uid is in the profile.
-groupadd --system "$APPS" || fail "groupadd $APPS failed"
+add_group "$APPS"
 for u in "${USERS[@]}"; do usermod -a -G "$APPS" "$u"; done
 UA=${USERS[0]}
 UB=${USERS[1]}

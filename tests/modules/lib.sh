@@ -42,6 +42,14 @@ make_pins() {
         head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$T/so-pin")
 }
 
+# A SoftHSM store in $T/tokens with its config in $T/softhsm2.conf; SOFTHSM names the module.
+softhsm_store() {
+    SOFTHSM=$(. "$MP_ROOT/scripts/lib.sh" && mp_softhsm_module) || fail "no SoftHSM module (softhsm2)"
+    mkdir -p "$T/tokens"
+    printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
+        >"$T/softhsm2.conf"
+}
+
 write_conf() {
     local key="pkcs11:token=$TOKEN;object=virksomhetssertifikat;type=private" e
     {
@@ -186,28 +194,17 @@ CONF
     : >"$T/exchange.err"
     "$MP_FAKE" --config "$T/fake.conf" >"$T/fake.out" 2>"$T/fake.err" &
     MOD_PIDS+=($!)
-    fake=$(wait_line "$T/fake.out" 's/^mp-fake listening on //p') || fail "mp-fake: $(cat "$T/fake.err")"
+    fake=$(line_value "$T/fake.out" 's/^mp-fake listening on //p') || fail "mp-fake: $(cat "$T/fake.err")"
     "$MP_EXCHANGE" serve --maskinporten-url "$fake/" --altinn-url "$fake" --signer-socket "$SOCK" \
         --listen 127.0.0.1:0 --user "$(id -un)" 2>"$T/exchange.err" &
     MOD_PIDS+=($!)
-    exch=$(wait_line "$T/exchange.err" 's/.*info: listening on \(http:.*\)/\1/p') ||
+    exch=$(line_value "$T/exchange.err" 's/.*info: listening on \(http:.*\)/\1/p') ||
         fail "mp-exchange: $(cat "$T/exchange.err")"
     for q in "altinn?scope=$S" "maskinporten?scope=$S&profile=kid"; do
         code=$(curl -s -H 'X-MP-Exchange: 1' -o "$T/resp" -w '%{http_code}' "$exch/v1/$q")
         [ "$code" = 200 ] || fail "mp-exchange /v1/$q: HTTP $code $(cat "$T/resp")"
     done
     ok "$NAME: mp-exchange gets an Altinn token (x5c grant) and a Maskinporten token (kid grant) from mp-fake"
-}
-
-# Waits up to 10 s for FILE to hold a complete line the sed SCRIPT prints, and prints it.
-wait_line() {
-    local v
-    for _ in $(seq 1 200); do
-        v=$(head -n "$(wc -l <"$1")" "$1" | sed -n "$2" | head -n 1)
-        [ -n "$v" ] && { printf '%s\n' "$v"; return 0; }
-        sleep 0.05
-    done
-    return 1
 }
 
 check_audit() {

@@ -15,7 +15,7 @@ for m in /usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so /usr/lib/aarch64-lin
     [ -f "$m" ] && CLIENT=$m
 done
 [ -n "$CLIENT" ] || fail "p11-kit-client.so not found (apt-get install p11-kit-modules)"
-SOFTHSM=$(. "$MP_ROOT/scripts/lib.sh" && mp_softhsm_module) || fail "no SoftHSM module (softhsm2)"
+softhsm_store
 PSOCK=$T/p11-kit.sock
 SRV_PID=
 
@@ -49,9 +49,6 @@ srv_kill() {
 }
 
 module_setup() {
-    mkdir -p "$T/tokens"
-    printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
-        >"$T/softhsm2.conf"
     # The token is made on SoftHSM itself: p11-kit server serves initialised tokens only.
     MOD=$SOFTHSM TOKEN=modules TOKEN_LABEL=modules
     write_conf

@@ -4,10 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 NAME=softhsm
 module_setup() {
-    MOD=$(. "$MP_ROOT/scripts/lib.sh" && mp_softhsm_module) || fail "no SoftHSM module (softhsm2)"
-    mkdir -p "$T/tokens"
-    printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
-        >"$T/softhsm2.conf"
+    softhsm_store
+    MOD=$SOFTHSM
     export SOFTHSM2_CONF=$T/softhsm2.conf
     MOD_ENV=("SOFTHSM2_CONF=$T/softhsm2.conf")
     TOKEN=modules TOKEN_LABEL=modules
