@@ -55,6 +55,14 @@ in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/s
     TERM=dumb LANG=C.UTF-8 "$@"; }
 status=0
 results=()
+# What each failed ctest test printed (ctest --output-on-failure puts it after the test's result
+# line), at most 200 lines a test: the summary alone says which test failed, not why, and CI
+# shows only the end of this script's output.
+failed_tests_output() { # LOG
+    awk '/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: .*\*\*\*/ { p = 1; n = 0 }
+         /^ *Start +[0-9]+: / || /^[0-9]+% tests passed/ { p = 0 }
+         p && n++ < 200' "$1"
+}
 step() { # NAME LOG COMMAND: runs COMMAND in /src of the fresh system
     local name=$1 log=$work/$2 t=$(date +%s)
     mp_say "$name in the fresh system"
@@ -63,6 +71,7 @@ step() { # NAME LOG COMMAND: runs COMMAND in /src of the fresh system
     else
         results+=("$name FAILED ($(($(date +%s) - t)) s)")
         status=1
+        failed_tests_output "$log" >&2
         tail -40 "$log" >&2
     fi
 }
