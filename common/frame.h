@@ -66,6 +66,11 @@ enum frame_code {
     FCODE_INTERNAL = 5,
     FCODE_PIN = 6, /* PIN problem: an operator must act */
     FCODE_SHUTTING_DOWN = 7,
+    /* The caller may use the profile, but asked for a scope, resource, organisation or
+     * lifetime outside it: an OAuth2 client maps this to invalid_scope, FCODE_REFUSED and
+     * FCODE_NO_PROFILE to invalid_client. */
+    FCODE_OUT_OF_PROFILE = 8,
+    FCODE_NO_PROFILE = 9,
 };
 
 /* A decoded message: plain bounded data, "" for an absent field. */

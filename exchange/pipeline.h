@@ -19,6 +19,7 @@ struct xerr {
     char description[512];
     char uri[256];
     char code[16];
+    int refusal; /* the signer's enum frame_code when it refused the grant, else 0 */
 };
 
 /* A token with its expiry. value is malloc'd; free with xtok_clear (wipes). */

@@ -19,6 +19,20 @@ signer_code(const struct frame_msg *m)
     return (enum frame_code)v;
 }
 
+/* A signer's ERROR frame as the HTTP answer: a refusal is the caller's 403 (the OAuth2 routes
+ * refine it by err->refusal), anything else the signer's or the HSM's 503. */
+static void
+signer_refusal(const struct frame_msg *m, struct xerr *err)
+{
+    enum frame_code c = signer_code(m);
+    int refused = c == FCODE_REFUSED || c == FCODE_BAD_REQUEST || c == FCODE_OUT_OF_PROFILE ||
+        c == FCODE_NO_PROFILE;
+
+    xerr_set(err, refused ? 403 : 503, refused ? "access_denied" : "temporarily_unavailable",
+        "signer: %s", m->message);
+    err->refusal = refused ? (int)c : 0;
+}
+
 /* What the grant says about its key, for /metrics: the certificate's expiry (x5c), or the
  * registered key to watch (kid). */
 static void
@@ -72,11 +86,7 @@ pipeline_signer_grant(struct pipeline *f, const struct token_req *q, char *jws, 
     }
     if (resp->type != FRAME_JWS) {
         r = MP_ERR_POLICY;
-        xerr_set(err,
-            signer_code(resp) == FCODE_REFUSED || signer_code(resp) == FCODE_BAD_REQUEST ? 403
-                                                                                         : 503,
-            signer_code(resp) == FCODE_REFUSED ? "access_denied" : "temporarily_unavailable",
-            "signer: %s", resp->message);
+        signer_refusal(resp, err);
         goto out;
     }
     if (strlen(resp->jws) >= jwslen) {

@@ -188,6 +188,7 @@ decide(struct server *s, const struct peer *who, const struct frame_msg *m, stru
     struct grant_signer *gs = NULL;
     struct grant_request g;
     json_t *rec;
+    enum mp_err r;
     int i = -1;
 
     memset(&g, 0, sizeof(g));
@@ -202,14 +203,14 @@ decide(struct server *s, const struct peer *who, const struct frame_msg *m, stru
         request_fields(m, &g);
     } else if ((i = profile_index(set->conf, name)) < 0) {
         mp_errf(&d->why, MP_ERR_POLICY, "no profile named %.64s", name);
-        decide_refused(d, FCODE_REFUSED);
+        decide_refused(d, FCODE_NO_PROFILE);
     } else {
         p = set->conf->profiles[i];
         gs = set->signer[i];
         if (request_from_frame(m, p, &g, &d->why) != MP_OK)
             decide_refused(d, FCODE_BAD_REQUEST);
-        else if (policy_check(p, &d->end, &g, &d->why) != MP_OK)
-            decide_refused(d, FCODE_REFUSED);
+        else if ((r = policy_check(p, &d->end, &g, &d->why)) != MP_OK)
+            decide_refused(d, r == MP_ERR_PERM ? FCODE_REFUSED : FCODE_OUT_OF_PROFILE);
         else
             decide_sign(s, set, (size_t)i, &g, d);
     }

@@ -125,7 +125,7 @@ policy_check(const struct signer_conf_profile *p, const struct peer *who,
     size_t i;
 
     if (!caller_allowed(p, who))
-        return mp_errf(why, MP_ERR_POLICY, "uid %u gid %u may not use profile %s",
+        return mp_errf(why, MP_ERR_PERM, "uid %u gid %u may not use profile %s",
             (unsigned int)who->uid, (unsigned int)who->gid, p->name);
     if (g->scope == NULL || *g->scope == '\0')
         return mp_errf(why, MP_ERR_POLICY, "no scope asked for");

@@ -17,9 +17,10 @@ struct peer {
     char exe[256]; /* "?" when unreadable */
 };
 
-/* MP_ERR_POLICY with the reason in why when the request is outside the profile: caller not in
- * allow_uids/allow_gids (primary gid), a scope not in scopes, a resource not in resources, a
- * consumer_org or system-user org not listed, a lifetime over max_lifetime. */
+/* MP_ERR_PERM with the reason in why when the caller is not in allow_uids/allow_gids (primary
+ * gid); MP_ERR_POLICY when the request is outside the profile: no scope, a scope not in
+ * scopes, a resource not in resources, a consumer_org or system-user org not listed, a
+ * lifetime over max_lifetime. */
 enum mp_err policy_check(const struct signer_conf_profile *p, const struct peer *who,
     const struct grant_request *g, struct mp_errmsg *why);
 
