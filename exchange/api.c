@@ -15,11 +15,17 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "common/buf.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/num.h"
 #include "exchange/api_guard.h"
+#include "exchange/api_oauth.h"
 #include "exchange/peer.h"
+
+/* A POST body's ceiling: a token request is a few hundred bytes, authorization_details a few
+ * kilobytes. */
+#define API_BODY_MAX (64 * 1024)
 
 struct api {
     struct exchange *x;
@@ -32,6 +38,12 @@ struct qctx {
     struct token_req q;
     struct mp_errmsg e;
     int bad;
+};
+
+/* One request's state across libmicrohttpd's calls: the POST body so far. */
+struct conn {
+    struct mp_buf *body;
+    int too_big;
 };
 
 /* Frees a response body after wiping it: it may hold a token. */
@@ -59,6 +71,9 @@ send_body(struct MHD_Connection *c, unsigned int status, char *body, const char 
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_PRAGMA, "no-cache"); /* RFC 6749 §5.1 */
+    if (status == MHD_HTTP_UNAUTHORIZED) /* only the OAuth2 routes answer 401 (§5.2) */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"mp-exchange\"");
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -124,7 +139,7 @@ conn_is_unix(struct MHD_Connection *c)
  * the Unix socket, the kernel's socket table on loopback TCP. A caller that cannot be named
  * gets nothing. */
 static enum mp_err
-token_caller(struct api *a, struct MHD_Connection *c, struct token_req *q, struct xerr *err)
+token_caller(struct api *a, struct MHD_Connection *c, struct token_caller *who, struct xerr *err)
 {
     const union MHD_ConnectionInfo *fd;
     struct mp_errmsg e = {{0}};
@@ -136,9 +151,9 @@ token_caller(struct api *a, struct MHD_Connection *c, struct token_req *q, struc
     if (fd == NULL)
         r = mp_errf(&e, MP_ERR_IO, "no connection socket");
     else if (conn_is_unix(c))
-        r = peer_of_unix(fd->connect_fd, &q->caller, &e);
+        r = peer_of_unix(fd->connect_fd, who, &e);
     else
-        r = peer_of_tcp(fd->connect_fd, &q->caller, &e);
+        r = peer_of_tcp(fd->connect_fd, who, &e);
     if (r == MP_ERR_NOTFOUND)
         xerr_set(err, 403, "access_denied", "cannot tell who is calling: %s", e.text);
     else if (r != MP_OK)
@@ -163,7 +178,7 @@ token_route(struct api *a, struct MHD_Connection *c, int altinn)
         xerr_set(&err, 400, "invalid_request", "%s", qc.e.text);
         return send_error(a, c, route, &err);
     }
-    if (token_caller(a, c, &qc.q, &err) != MP_OK)
+    if (token_caller(a, c, &qc.q.caller, &err) != MP_OK)
         return send_error(a, c, route, &err);
     r = altinn ? cache_altinn(a->x->cache, &qc.q, &t, &err)
                : cache_maskinporten(a->x->cache, &qc.q, &t, &err);
@@ -175,6 +190,64 @@ token_route(struct api *a, struct MHD_Connection *c, int altinn)
         json_object_set_new(j, "scope", json_string(t.scope[0] ? t.scope : qc.q.scope));
     xtok_clear(&t);
     return send_json(a, c, route, MHD_HTTP_OK, j);
+}
+
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* The OAuth2 and TEXAS routes (api_oauth.h) on a complete POST body. */
+static enum MHD_Result
+oauth_route(struct api *a, struct MHD_Connection *c, enum oauth_route route, struct conn *cn)
+{
+    static const char *const names[] = {"oauth2", "oauth2_altinn", "texas"};
+    struct oauth_http in = {
+        .content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION),
+        .body = cn->body != NULL ? mp_buf_str(cn->body) : "",
+        .len = cn->body != NULL ? mp_buf_len(cn->body) : 0,
+    };
+    struct token_caller who;
+    struct oauth_answer ans;
+    struct xerr err;
+
+    memset(&who, 0, sizeof(who));
+    memset(&err, 0, sizeof(err));
+    if (cn->too_big) {
+        xerr_set(&err, 413, "invalid_request", "the body is over %d bytes", API_BODY_MAX);
+        return send_error(a, c, names[route], &err);
+    }
+    if (token_caller(a, c, &who, &err) != MP_OK)
+        return send_error(a, c, names[route], &err);
+    oauth_token(a->x, route, a->x->conf->forward_caller ? &who : NULL, &in, &ans);
+    return send_json(a, c, names[route], ans.status, ans.body);
+}
+
+static enum MHD_Result
+metadata_route(struct api *a, struct MHD_Connection *c)
+{
+    const char *host = header(c, MHD_HTTP_HEADER_HOST);
+
+    /* On TCP the guard has checked Host; a Unix socket's Host is whatever the client put. */
+    if (conn_is_unix(c) || host == NULL)
+        host = "localhost";
+    return send_json(a, c, "metadata", MHD_HTTP_OK, oauth_metadata(host));
+}
+
+static int
+oauth_path(const char *url, enum oauth_route *route)
+{
+    if (strcmp(url, "/oauth2/token") == 0)
+        *route = OAUTH_MASKINPORTEN;
+    else if (strcmp(url, "/oauth2/altinn/token") == 0)
+        *route = OAUTH_ALTINN;
+    else if (strcmp(url, "/api/v1/token") == 0)
+        *route = OAUTH_TEXAS;
+    else
+        return 0;
+    return 1;
 }
 
 static enum MHD_Result
@@ -211,12 +284,6 @@ metrics_route(struct api *a, struct MHD_Connection *c)
     return send_body(c, MHD_HTTP_OK, body, "text/plain; version=0.0.4");
 }
 
-static const char *
-header(struct MHD_Connection *c, const char *name)
-{
-    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
-}
-
 /* The browser defences (api_guard.h); MHD_YES with *refused set when an answer was queued. */
 static enum MHD_Result
 guard(struct api *a, struct MHD_Connection *c, const char *url, int *refused)
@@ -239,31 +306,73 @@ guard(struct api *a, struct MHD_Connection *c, const char *url, int *refused)
     return send_error(a, c, "refused", &err);
 }
 
+/* Keeps a POST body up to API_BODY_MAX (more marks it too big, answered 413 once complete);
+ * any other method's body is dropped. */
+static void
+body_append(struct conn *cn, int post, const char *data, size_t len)
+{
+    if (!post || cn->too_big)
+        return;
+    if (cn->body == NULL && (cn->body = mp_buf_new(API_BODY_MAX)) == NULL) {
+        cn->too_big = 1;
+        return;
+    }
+    if (mp_buf_put(cn->body, data, len) != MP_OK)
+        cn->too_big = 1;
+}
+
+/* The end of a request: its body may hold a client secret, and mp_buf_free wipes it. */
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode why)
+{
+    struct conn *cn = *con_cls;
+
+    (void)cls;
+    (void)c;
+    (void)why;
+    if (cn != NULL) {
+        mp_buf_free(cn->body);
+        free(cn);
+        *con_cls = NULL;
+    }
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     struct api *a = cls;
+    struct conn *cn = *con_cls;
+    enum oauth_route route;
     struct xerr err;
     enum MHD_Result ret;
-    int refused;
+    int refused, post = strcmp(method, "POST") == 0;
 
     (void)version;
-    (void)upload;
-    if (*con_cls == NULL) { /* first call: headers only */
-        *con_cls = a;
-        return MHD_YES;
+    if (cn == NULL) { /* first call: headers only */
+        *con_cls = calloc(1, sizeof(struct conn));
+        return *con_cls != NULL ? MHD_YES : MHD_NO;
     }
     if (*upload_size != 0) {
-        *upload_size = 0; /* GET only: a body is ignored and refused below */
+        body_append(cn, post, upload, *upload_size);
+        *upload_size = 0;
         return MHD_YES;
     }
     if ((ret = guard(a, c, url, &refused)) != MHD_YES || refused)
         return ret;
-    if (strcmp(method, "GET") != 0) {
-        xerr_set(&err, 405, "invalid_request", "only GET is served");
+    if (oauth_path(url, &route)) {
+        if (post)
+            return oauth_route(a, c, route, cn);
+        xerr_set(&err, 405, "invalid_request", "%s takes POST", url);
         return send_error(a, c, "other", &err);
     }
+    if (strcmp(method, "GET") != 0) {
+        xerr_set(&err, 405, "invalid_request", "only GET is served here");
+        return send_error(a, c, "other", &err);
+    }
+    if (strcmp(url, "/.well-known/oauth-authorization-server") == 0)
+        return metadata_route(a, c);
     if (strcmp(url, "/v1/maskinporten") == 0)
         return token_route(a, c, 0);
     if (strcmp(url, "/v1/altinn") == 0)
@@ -326,11 +435,11 @@ daemon_start(struct api *a, unsigned int flags, const struct sockaddr_storage *s
         return MHD_start_daemon(flag_all, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, sa,
             MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
             MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)(64 * 1024), MHD_OPTION_END);
+            (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     return MHD_start_daemon(flag_all, 0, NULL, NULL, on_request, a, MHD_OPTION_LISTEN_SOCKET,
         (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
         MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 }
 
 /* Binds and listens itself, so the Host allow-list knows the port (listen = …:0 takes any)

@@ -9,6 +9,9 @@
  *   - a token request without the header X-MP-Exchange (any value): a browser cannot send a
  *     custom header cross-origin without a CORS preflight, which is never answered  → 403
  *
+ * The POST routes of api_oauth.h are not token_route here: OAuth2 libraries cannot be told to
+ * send X-MP-Exchange, and a browser sends Origin with every POST (Fetch standard), refused above.
+ *
  * The Unix socket skips the Host check only: a browser cannot reach it, and HTTP clients put
  * anything there (curl sends "localhost", others the socket path). */
 #ifndef MP_API_GUARD_H

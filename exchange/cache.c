@@ -182,6 +182,7 @@ entry_get(struct cache *c, const struct token_req *q, const char *key, struct xe
     }
     memcpy(e->key, key, strlen(key) + 1);
     e->q = *q;
+    e->q.skip_cache = 0; /* the background refresh asks as usual */
     e->next = c->head;
     c->head = e;
     c->n++;
@@ -336,7 +337,7 @@ slot_get(struct cache *c, const struct token_req *q, enum kind k, struct xtok *o
     for (;;) {
         now = time(NULL);
         e->used = ++c->tick;
-        if (usable(&s->tok, now)) {
+        if (usable(&s->tok, now) && !q->skip_cache) {
             if (refresh_due(&s->tok, now) && !s->refreshing && !s->fetching &&
                 now >= s->retry_after)
                 bg_start(c, e, k);

@@ -45,6 +45,7 @@ exchange_conf_free(struct exchange_conf *c)
     free(c->selfservice_url);
     free(c->key_watch_profile);
     free(c->allowed_hosts);
+    free(c->oauth_secrets_dir);
     free(c);
 }
 
@@ -169,6 +170,7 @@ static const struct mp_conf_kw exchange_kw[] = {
         .offset = offsetof(struct exchange_conf, allowed_hosts),
         .parse = kw_hosts,
         .print = kw_str_print},
+    S(oauth_secrets_dir),
     MP_CONF_END,
 };
 

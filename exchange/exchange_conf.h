@@ -10,6 +10,8 @@
  *     connect_timeout_ms = 3000, timeout_ms = 10000, retries = 2, threads = 8
  *     allowed_hosts    = exchange.internal:8471   Host names besides the loopback ones
  *     forward_caller   = yes | no               name each caller to the signer (default yes)
+ *     oauth_secrets_dir = /etc/mp-exchange/oauth  client secrets of the OAuth2 route, a file a
+ *                                                 client (profile) named like it
  *
  * http:// URLs are accepted only for loopback hosts (a local fake); everything else must be
  * https:// and is verified. */
@@ -48,6 +50,9 @@ struct exchange_conf {
     /* yes: every token request names its caller to the signer (SO_PEERCRED on listen_unix,
      * the socket table's uid on TCP); the signer must list this exchange in trusted_forwarders. */
     int forward_caller;
+    /* POST /oauth2/token: DIR/CLIENT_ID holds that client's secret (an owner-only file, as a
+     * PIN file); a client without one is named by its caller alone (forward_caller). */
+    char *oauth_secrets_dir;
 };
 
 struct exchange_conf *exchange_conf_new(void);

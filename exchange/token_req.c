@@ -1,10 +1,11 @@
-/* Query parameters of a token request: checks, normalisation, and the cache key. */
+/* Token request parameters: checks, normalisation, authorization_details, and the cache key. */
 #include "exchange/token_req.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/orgno.h"
 #include "common/profile_name.h"
 
@@ -62,6 +63,69 @@ token_req_set(struct token_req *q, const char *key, const char *v, struct mp_err
         return copy(q->su_ref, sizeof(q->su_ref), v, key, e);
     }
     return mp_errf(e, MP_ERR_INVALID, "unknown parameter \"%.32s\"", key);
+}
+
+/* systemuser_org of a system-user detail: {"authority":"iso6523-actorid-upis","ID":"0192:<orgno>"}. */
+static enum mp_err
+authz_org(struct token_req *q, const json_t *org, struct mp_errmsg *e)
+{
+    const char *auth = json_string_value(json_object_get(org, "authority"));
+    const char *id = json_string_value(json_object_get(org, "ID"));
+
+    if (!json_is_object(org) || json_object_size(org) != 2 || auth == NULL || id == NULL ||
+        strcmp(auth, "iso6523-actorid-upis") != 0 || strncmp(id, "0192:", 5) != 0 ||
+        !mp_orgno_valid(id + 5))
+        return mp_errf(e, MP_ERR_INVALID,
+            "authorization_details: systemuser_org must be {\"authority\":\"iso6523-actorid-upis\","
+            "\"ID\":\"0192:<organisation number>\"}");
+    memcpy(q->su_org, id + 5, strlen(id + 5) + 1);
+    return MP_OK;
+}
+
+enum mp_err
+token_req_authz_json(struct token_req *q, json_t *details, struct mp_errmsg *e)
+{
+    json_t *d = json_array_get(details, 0), *ref;
+    const char *type = json_string_value(json_object_get(d, "type")), *key;
+    json_t *v;
+    enum mp_err r;
+
+    if (json_is_string(details))
+        return token_req_authz(q, json_string_value(details), e);
+    if (!json_is_array(details) || json_array_size(details) != 1 || !json_is_object(d))
+        return mp_errf(e, MP_ERR_INVALID,
+            "authorization_details must be an array of one object (one party per grant)");
+    if (type == NULL || strcmp(type, "urn:altinn:systemuser") != 0)
+        return mp_errf(e, MP_ERR_INVALID,
+            "authorization_details type must be urn:altinn:systemuser (the only one served)");
+    json_object_foreach(d, key, v) if (strcmp(key, "type") != 0 &&
+        strcmp(key, "systemuser_org") != 0 && strcmp(key, "externalRef") != 0) return mp_errf(e,
+        MP_ERR_INVALID, "authorization_details: unknown member \"%.32s\"", key);
+    if (q->su_org[0] != '\0')
+        return mp_errf(e, MP_ERR_INVALID,
+            "a system user is given twice (authorization_details and systemuser_org)");
+    if ((r = authz_org(q, json_object_get(d, "systemuser_org"), e)) != MP_OK)
+        return r;
+    if ((ref = json_object_get(d, "externalRef")) == NULL)
+        return MP_OK;
+    if (!json_is_string(ref))
+        return mp_errf(e, MP_ERR_INVALID, "authorization_details: externalRef must be a string");
+    return token_req_set(q, "systemuser_ref", json_string_value(ref), e);
+}
+
+enum mp_err
+token_req_authz(struct token_req *q, const char *text, struct mp_errmsg *e)
+{
+    json_error_t je;
+    json_t *j = mp_json_loadb(text, strlen(text), JSON_REJECT_DUPLICATES, &je);
+    enum mp_err r;
+
+    if (j == NULL)
+        return mp_errf(e, MP_ERR_PARSE, "authorization_details is not JSON: %.100s", je.text);
+    r = json_is_string(j) ? mp_errf(e, MP_ERR_INVALID, "authorization_details must be an array")
+                          : token_req_authz_json(q, j, e);
+    json_decref(j);
+    return r;
 }
 
 static int

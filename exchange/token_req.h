@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "common/err.h"
 
 #define TOKEN_REQ_MAX_RESOURCES 8
@@ -24,11 +26,21 @@ struct token_req {
         int pid;
         char exe[256];
     } caller;
+    /* Not part of the key: fetch a new token even if one is cached (TEXAS's skip_cache); the
+     * new token then replaces the cached one. */
+    int skip_cache;
 };
 
 /* Sets one query parameter; MP_ERR_INVALID names the bad parameter. */
 enum mp_err token_req_set(struct token_req *q, const char *key, const char *value,
     struct mp_errmsg *e);
+/* RFC 9396 authorization_details (JSON text) onto q: one urn:altinn:systemuser object
+ * {type, systemuser_org:{authority:"iso6523-actorid-upis", ID:"0192:<orgno>"}, externalRef?}
+ * (PROTOCOL.md) sets the system user, as systemuser_org and systemuser_ref do. MP_ERR_PARSE
+ * when the text is not JSON, MP_ERR_INVALID when the details are not that shape. */
+enum mp_err token_req_authz(struct token_req *q, const char *json, struct mp_errmsg *e);
+/* The same for details already parsed (a JSON body's array, or a string holding one). */
+enum mp_err token_req_authz_json(struct token_req *q, json_t *details, struct mp_errmsg *e);
 /* Normalises and checks the whole request (scope present, orgs valid). */
 enum mp_err token_req_finish(struct token_req *q, struct mp_errmsg *e);
 /* The cache key: every field in a fixed order as "LEN:VALUE,", the resources last, then the

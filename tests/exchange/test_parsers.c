@@ -12,6 +12,7 @@
 #include "exchange/answer.h"
 #include "exchange/api_guard.h"
 #include "exchange/exchange_conf.h"
+#include "exchange/form.h"
 #include "exchange/token_req.h"
 
 #define JWT "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3OTU1NzQ0Mzd9.c2ln"
@@ -364,6 +365,88 @@ guard_browser_headers(void **state)
     api_guard_free(g);
 }
 
+/* Collects "name=value;" for each pair the form parser hands over. */
+static enum mp_err
+collect(void *ctx, const char *name, const char *value, struct mp_errmsg *e)
+{
+    size_t n = strlen(ctx);
+
+    (void)e;
+    snprintf((char *)ctx + n, 20000 - n, "%s=%s;", name, value);
+    return MP_OK;
+}
+
+static enum mp_err
+form(const char *body, char *out)
+{
+    out[0] = '\0';
+    return form_parse(body, strlen(body), collect, out, &err);
+}
+
+static void
+form_decodes_and_refuses(void **state)
+{
+    char out[20000];
+    static char big[FORM_VALUE_MAX + 16];
+
+    (void)state;
+    assert_int_equal(form("grant_type=client_credentials&scope=a%3Ab+c%20d&&x&y=", out), MP_OK);
+    assert_string_equal(out, "grant_type=client_credentials;scope=a:b c d;x=;y=;");
+    assert_int_equal(form("a=%7e%7E", out), MP_OK);
+    assert_string_equal(out, "a=~~;");
+    /* A truncated or non-hex escape, or a NUL, is an error naming the parameter. */
+    assert_int_equal(form("scope=a%2", out), MP_ERR_INVALID);
+    assert_non_null(strstr(err.text, "parameter scope"));
+    assert_int_equal(form("scope=%zz", out), MP_ERR_INVALID);
+    assert_int_equal(form("scope=a%00b", out), MP_ERR_INVALID);
+    memset(big, 'v', sizeof(big) - 1);
+    memcpy(big, "v=", 2);
+    assert_int_equal(form(big, out), MP_ERR_INVALID);
+    assert_non_null(strstr(err.text, "over 8192"));
+}
+
+static void
+authz_system_user(void **state)
+{
+    struct token_req q;
+
+    (void)state;
+    memset(&q, 0, sizeof(q));
+    assert_int_equal(token_req_authz(&q,
+                         "[{\"type\":\"urn:altinn:systemuser\",\"systemuser_org\":{\"authority\":"
+                         "\"iso6523-actorid-upis\",\"ID\":\"0192:991825827\"},\"externalRef\":"
+                         "\"r1\"}]",
+                         &err),
+        MP_OK);
+    assert_string_equal(q.su_org, "991825827");
+    assert_string_equal(q.su_ref, "r1");
+    /* Given again through systemuser_org's twin: refused, not overwritten. */
+    assert_int_equal(token_req_authz(&q,
+                         "[{\"type\":\"urn:altinn:systemuser\",\"systemuser_org\":{\"authority\":"
+                         "\"iso6523-actorid-upis\",\"ID\":\"0192:991825827\"}}]",
+                         &err),
+        MP_ERR_INVALID);
+    memset(&q, 0, sizeof(q));
+    assert_int_equal(token_req_authz(&q, "[{\"type\":", &err), MP_ERR_PARSE);
+    assert_int_equal(token_req_authz(&q, "{\"type\":\"urn:altinn:systemuser\"}", &err),
+        MP_ERR_INVALID);
+    assert_int_equal(token_req_authz(&q, "[{\"type\":\"urn:altinn:consent\"}]", &err),
+        MP_ERR_INVALID);
+    assert_int_equal(token_req_authz(&q,
+                         "[{\"type\":\"urn:altinn:systemuser\",\"systemuser_org\":{\"authority\":"
+                         "\"iso6523-actorid-upis\",\"ID\":\"0192:991825828\"}}]",
+                         &err),
+        MP_ERR_INVALID); /* check digit */
+    assert_int_equal(token_req_authz(&q,
+                         "[{\"type\":\"urn:altinn:systemuser\",\"systemuser_org\":{\"authority\":"
+                         "\"iso6523-actorid-upis\",\"ID\":\"0192:991825827\"},\"system_id\":\"x\"}"
+                         "]",
+                         &err),
+        MP_ERR_INVALID);
+    assert_non_null(strstr(err.text, "unknown member \"system_id\""));
+    assert_string_equal(q.su_org, "");
+}
+
 int
 main(void)
 {
@@ -381,6 +464,8 @@ main(void)
         cmocka_unit_test(upstream_urls_https_or_loopback),
         cmocka_unit_test(guard_host_list),
         cmocka_unit_test(guard_browser_headers),
+        cmocka_unit_test(form_decodes_and_refuses),
+        cmocka_unit_test(authz_system_user),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
