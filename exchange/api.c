@@ -202,7 +202,7 @@ header(struct MHD_Connection *c, const char *name)
 static enum MHD_Result
 oauth_route(struct api *a, struct MHD_Connection *c, enum oauth_route route, struct conn *cn)
 {
-    static const char *const names[] = {"oauth2", "oauth2_altinn", "texas"};
+    static const char *const names[] = {"oauth2", "oauth2_altinn", "texas", "introspect"};
     struct oauth_http in = {
         .content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION),
@@ -218,6 +218,10 @@ oauth_route(struct api *a, struct MHD_Connection *c, enum oauth_route route, str
     if (cn->too_big) {
         xerr_set(&err, 413, "invalid_request", "the body is over %d bytes", API_BODY_MAX);
         return send_error(a, c, names[route], &err);
+    }
+    if (route == OAUTH_INTROSPECT) {
+        oauth_introspect(a->x, &in, &ans);
+        return send_json(a, c, names[route], ans.status, ans.body);
     }
     if (token_caller(a, c, &who, &err) != MP_OK)
         return send_error(a, c, names[route], &err);
@@ -245,6 +249,8 @@ oauth_path(const char *url, enum oauth_route *route)
         *route = OAUTH_ALTINN;
     else if (strcmp(url, "/api/v1/token") == 0)
         *route = OAUTH_TEXAS;
+    else if (strcmp(url, "/api/v1/introspect") == 0)
+        *route = OAUTH_INTROSPECT;
     else
         return 0;
     return 1;

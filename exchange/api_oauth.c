@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/profile_name.h"
 #include "common/secret.h"
+#include "exchange/answer.h"
 #include "exchange/form.h"
 
 /* Parameters that may appear once (RFC 6749 §3.2); resource may repeat (RFC 8707 §2). */
@@ -28,6 +29,7 @@ enum seen {
     SEEN_AUTHZ = 1 << 4,
     SEEN_IDP = 1 << 5,
     SEEN_SKIP = 1 << 6,
+    SEEN_TOKEN = 1 << 7,
 };
 
 struct oreq {
@@ -40,6 +42,7 @@ struct oreq {
      * and curl -u send them raw, so a secret with '+' or '%' matches either way. */
     char secret_raw[MP_SECRET_MAX + 1];
     char idp[32];
+    char *token; /* introspection's; malloc'd, wiped */
     unsigned int seen;
     struct xerr err;
 };
@@ -49,6 +52,9 @@ oreq_wipe(struct oreq *o)
 {
     explicit_bzero(o->secret, sizeof(o->secret));
     explicit_bzero(o->secret_raw, sizeof(o->secret_raw));
+    if (o->token != NULL)
+        explicit_bzero(o->token, strlen(o->token));
+    free(o->token);
 }
 
 static enum mp_err
@@ -86,6 +92,17 @@ set_authz(struct oreq *o, const char *v, struct mp_errmsg *e)
 }
 
 static enum mp_err
+set_token(struct oreq *o, const char *v, struct mp_errmsg *e)
+{
+    if (o->seen & SEEN_TOKEN)
+        return mp_errf(e, MP_ERR_INVALID, "parameter token is given twice");
+    o->seen |= SEEN_TOKEN;
+    if ((o->token = strdup(v)) == NULL)
+        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
+    return MP_OK;
+}
+
+static enum mp_err
 set_skip(struct oreq *o, const char *v, struct mp_errmsg *e)
 {
     if (o->seen & SEEN_SKIP)
@@ -102,7 +119,7 @@ static enum mp_err
 on_param(void *ctx, const char *k, const char *v, struct mp_errmsg *e)
 {
     struct oreq *o = ctx;
-    int texas = o->route == OAUTH_TEXAS;
+    int texas = o->route == OAUTH_TEXAS || o->route == OAUTH_INTROSPECT;
 
     if (strcmp(k, texas ? "target" : "scope") == 0)
         return once(o, SEEN_SCOPE, k, o->q.scope, sizeof(o->q.scope), v, e);
@@ -114,6 +131,8 @@ on_param(void *ctx, const char *k, const char *v, struct mp_errmsg *e)
         return once(o, SEEN_IDP, k, o->idp, sizeof(o->idp), v, e);
     if (texas && strcmp(k, "skip_cache") == 0)
         return set_skip(o, v, e);
+    if (o->route == OAUTH_INTROSPECT && strcmp(k, "token") == 0)
+        return set_token(o, v, e);
     if (texas)
         return MP_OK;
     if (strcmp(k, "grant_type") == 0)
@@ -134,12 +153,12 @@ json_fields(struct oreq *o, json_t *j, struct mp_errmsg *e)
 {
     json_t *skip = json_object_get(j, "skip_cache"),
            *authz = json_object_get(j, "authorization_details");
-    const char *names[3] = {"identity_provider", "target", "resource"};
+    const char *names[4] = {"identity_provider", "target", "resource", "token"};
     const char *v;
     enum mp_err r;
     size_t i;
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         json_t *f = json_object_get(j, names[i]);
 
         if (f == NULL || json_is_null(f))
@@ -195,16 +214,18 @@ parse_body(struct oreq *o, const struct oauth_http *in)
 
     if (media_is(in->content_type, "application/x-www-form-urlencoded"))
         r = form_parse(in->body, in->len, on_param, o, &e);
-    else if (o->route == OAUTH_TEXAS && media_is(in->content_type, "application/json"))
+    else if (o->route >= OAUTH_TEXAS && media_is(in->content_type, "application/json"))
         r = parse_json(o, in, &e);
     else
         return bad(o, "invalid_request",
-            o->route == OAUTH_TEXAS
+            o->route >= OAUTH_TEXAS
                 ? "unsupported media type: expected application/json or "
                   "application/x-www-form-urlencoded"
                 : "unsupported media type: expected application/x-www-form-urlencoded");
     if (r != MP_OK && o->err.status == 0)
         bad(o, "invalid_request", e.text);
+    if (r == MP_OK && o->route == OAUTH_INTROSPECT)
+        return o->token != NULL ? MP_OK : bad(o, "invalid_request", "token is required");
     if (r == MP_OK && o->route == OAUTH_TEXAS && o->q.scope[0] == '\0')
         return bad(o, "invalid_request", "target is required");
     if (r == MP_OK && token_req_finish(&o->q, &e) != MP_OK)
@@ -363,7 +384,7 @@ route_check(struct oreq *o, const struct exchange_conf *c, const struct oauth_ht
     static const char *const other[] = {"entra_id", "azuread", "tokenx", "idporten"};
     size_t i;
 
-    if (o->route != OAUTH_TEXAS) {
+    if (o->route < OAUTH_TEXAS) {
         if (o->grant_type[0] == '\0')
             return bad(o, "invalid_request", "grant_type is required");
         if (strcmp(o->grant_type, "client_credentials") != 0)
@@ -426,6 +447,49 @@ out:
         out->challenge = out->status == 401;
     }
     xtok_clear(&t);
+    oreq_wipe(o);
+    free(o);
+}
+
+/* TEXAS's introspection answer: always 200, {"active":true, claims…} or {"active":false,
+ * "error"}. Only a token this exchange handed out is active: its claims are then the ones
+ * Maskinporten or Altinn sent over verified TLS, so they are read without a signature check. */
+static json_t *
+introspection(struct exchange *x, const char *token)
+{
+    json_t *claims, *exp;
+
+    if (!cache_issued(x->cache, token))
+        return json_pack("{s:b, s:s}", "active", 0, "error",
+            "token was not issued by this exchange (or is too old to be remembered)");
+    claims = answer_jwt_part(token, 1);
+    exp = json_object_get(claims, "exp");
+    if (!json_is_integer(exp) || json_integer_value(exp) <= (json_int_t)time(NULL)) {
+        json_decref(claims);
+        return json_pack("{s:b, s:s}", "active", 0, "error", "invalid token: ExpiredSignature");
+    }
+    json_object_set_new(claims, "active", json_true());
+    return claims;
+}
+
+void
+oauth_introspect(struct exchange *x, const struct oauth_http *in, struct oauth_answer *out)
+{
+    struct oreq *o = calloc(1, sizeof(*o));
+
+    memset(out, 0, sizeof(*out));
+    if (o == NULL) {
+        out->status = 503;
+        return;
+    }
+    o->route = OAUTH_INTROSPECT;
+    if (parse_body(o, in) == MP_OK && route_check(o, x->conf, in) == MP_OK) {
+        out->status = 200;
+        out->body = introspection(x, o->token);
+    } else {
+        out->status = (unsigned)o->err.status;
+        out->body = error_body(&o->err);
+    }
     oreq_wipe(o);
     free(o);
 }

@@ -3,6 +3,7 @@
  *   POST /oauth2/token         RFC 6749 §4.4 client credentials → a Maskinporten token
  *   POST /oauth2/altinn/token  the same → the Altinn token exchanged from it
  *   POST /api/v1/token         nais/texas's API, identity_provider "maskinporten"
+ *   POST /api/v1/introspect    TEXAS's introspection, of tokens this exchange handed out
  *   GET  /.well-known/oauth-authorization-server   RFC 8414 metadata
  *
  * The OAuth2 client is a signer profile: client_id names it, authenticated by its secret in
@@ -22,7 +23,8 @@
 enum oauth_route {
     OAUTH_MASKINPORTEN,
     OAUTH_ALTINN,
-    OAUTH_TEXAS,
+    OAUTH_TEXAS, /* from here on: TEXAS's bodies (JSON or form) */
+    OAUTH_INTROSPECT,
 };
 
 /* The request as HTTP brought it; NULL for an absent header. */
@@ -44,6 +46,9 @@ struct oauth_answer {
 /* who: the end caller (forward_caller), or NULL. */
 void oauth_token(struct exchange *x, enum oauth_route route, const struct token_caller *who,
     const struct oauth_http *in, struct oauth_answer *out);
+
+/* POST /api/v1/introspect. */
+void oauth_introspect(struct exchange *x, const struct oauth_http *in, struct oauth_answer *out);
 
 /* RFC 8414 metadata for an exchange reached as http://HOST (the request's checked Host). */
 json_t *oauth_metadata(const char *host);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "exchange/issued.h"
 
 #define CACHE_MAX CACHE_MAX_KEYS
 #define REFRESH_RETRY_S 5
@@ -41,6 +42,7 @@ struct cache {
     int bg_running;
     struct pipeline *f;
     struct metrics *m;
+    struct issued *issued;
 };
 
 struct bg_arg {
@@ -59,6 +61,10 @@ cache_new(struct pipeline *f, struct metrics *m)
 
     if (c == NULL)
         return NULL;
+    if ((c->issued = issued_new()) == NULL) {
+        free(c);
+        return NULL;
+    }
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->f = f;
@@ -91,6 +97,7 @@ cache_free(struct cache *c)
     }
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
+    issued_free(c->issued);
     free(c);
 }
 
@@ -237,6 +244,7 @@ flight_done(struct cache *c, struct slot *s, enum mp_err r, struct xtok *tok,
     s->gen++;
     s->last_failed = r != MP_OK;
     if (r == MP_OK) {
+        issued_add(c->issued, tok->value);
         xtok_clear(&s->tok);
         s->tok = *tok;
         memset(tok, 0, sizeof(*tok));
@@ -379,6 +387,12 @@ enum mp_err
 cache_altinn(struct cache *c, const struct token_req *q, struct xtok *out, struct xerr *err)
 {
     return slot_get(c, q, K_ALT, out, err);
+}
+
+int
+cache_issued(struct cache *c, const char *token)
+{
+    return issued_known(c->issued, token);
 }
 
 enum mp_err

@@ -25,6 +25,8 @@ enum mp_err cache_maskinporten(struct cache *c, const struct token_req *q, struc
 /* A copy of the Altinn token for q. */
 enum mp_err cache_altinn(struct cache *c, const struct token_req *q, struct xtok *out,
     struct xerr *err);
+/* 1 when this cache fetched token (one of the last ISSUED_MAX), for introspection. */
+int cache_issued(struct cache *c, const char *token);
 /* Appends seconds-to-expiry gauges of the cached tokens. */
 enum mp_err cache_render(struct cache *c, struct mp_buf *out);
 

@@ -63,7 +63,7 @@ form_pair(const char *p, size_t len, form_cb cb, void *ctx, struct mp_errmsg *e)
         value[0] = '\0';
     if (r != MP_OK) {
         r = mp_errf(e, MP_ERR_INVALID, "parameter %s: %s", name,
-            r == MP_ERR_TOOBIG ? "value over 8192 bytes" : "malformed %-escape or a NUL");
+            r == MP_ERR_TOOBIG ? "value over 16384 bytes" : "malformed %-escape or a NUL");
         goto out;
     }
     r = cb(ctx, name, value, e);

@@ -10,7 +10,7 @@
 #include "common/err.h"
 
 #define FORM_NAME_MAX 64
-#define FORM_VALUE_MAX 8192
+#define FORM_VALUE_MAX 16384 /* an introspected token */
 
 /* Called once per pair in body order, with both decoded and NUL-terminated; returning other
  * than MP_OK stops the parse and becomes its result (the callback fills e). */

@@ -30,6 +30,17 @@ mp_ensure_packages() {
         "${missing[@]}" >/dev/null || mp_die "apt-get install ${missing[*]} failed"
 }
 
+# The npm packages SRC/package-lock.json pins, installed with `npm ci` into DIR/node_modules;
+# nothing to do when DIR already holds that lockfile's install (idempotent).
+mp_npm_ci() { # SRC DIR
+    local src=$1 dir=$2
+    cmp -s "$src/package-lock.json" "$dir/package-lock.json" && [ -d "$dir/node_modules" ] && return 0
+    mkdir -p "$dir"
+    cp "$src/package.json" "$src/package-lock.json" "$dir/"
+    mp_say "installing the npm packages $src/package-lock.json pins into $dir (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) || mp_die "npm ci in $dir failed"
+}
+
 # Configures and builds into DIR (default build/) with the given extra CMake arguments.
 mp_build() {
     local dir=${1:-$MP_ROOT/build}

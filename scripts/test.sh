@@ -11,7 +11,11 @@ quick=0
 
 # shellcheck disable=SC2086
 mp_ensure_packages $MP_PKGS_BUILD $MP_PKGS_RUN $MP_PKGS_TEST
+# Node.js and npm for the npm OAuth2 client of tests/exchange/test_oauth.sh. Debian's npm
+# conflicts with NodeSource's nodejs, which carries its own npm: only without one is it added.
+command -v npm >/dev/null || mp_ensure_packages nodejs npm
 cd "$MP_ROOT"
+mp_npm_ci tests/exchange/node build-node
 
 mp_say "style checks"
 bash scripts/check-style.sh

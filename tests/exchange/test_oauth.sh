@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The drop-in routes (exchange/api_oauth.h) against mp-fake: RFC 8414 metadata; RFC 6749 client
-# credentials from curl, requests-oauthlib and authlib, each token then accepted by a resource
+# credentials from curl, requests-oauthlib, authlib and simple-oauth2 (npm), each token then accepted by a resource
 # server that checks it with python3-jwt against the fake's /jwk; the RFC 6749 §5.2 error set;
 # the TEXAS API (JSON and form, skip_cache, its errors); and the browser defences on POST.
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +71,9 @@ grep -qi '^cache-control: no-store' "$T/hdr" && grep -qi '^pragma: no-cache' "$T
     fail "RFC 6749 §5.1 headers: $(cat "$T/hdr")"
 TOKEN=$(field access_token)
 resource_ok "$TOKEN" "curl, client_secret_basic"
+# The resource server is no rubber stamp: a token with another signature is refused.
+[ "$(curl -s -o "$T/rs" -w '%{http_code}' -H "Authorization: Bearer ${TOKEN%.*}.AAAA" "$RS/")" = 401 ] ||
+    fail "the resource server accepted a token with a wrong signature: $(cat "$T/rs")"
 ok "curl with client_secret_basic: RFC 6749 §5.1 answer (no-store, no-cache); the resource server accepts the token"
 [ "$(post /oauth2/token --data-urlencode grant_type=client_credentials --data-urlencode client_id=default \
     --data-urlencode "client_secret=$SECRET" --data-urlencode "scope=$R")" = 200 ] ||
@@ -87,6 +90,16 @@ for lib in requests-oauthlib authlib; do
         fail "$lib: $(cat "$T/lib.out")"
     ok "$lib: discovered the endpoint, fetched a token for $CID, the resource server accepted it"
 done
+
+# simple-oauth2 from npm, installed by scripts/test.sh from tests/exchange/node's lockfile.
+[ -d "$MP_ROOT/build-node/node_modules/simple-oauth2" ] ||
+    fail "no $MP_ROOT/build-node/node_modules: scripts/test.sh installs it (npm ci)"
+NODE_PATH=$MP_ROOT/build-node/node_modules node --no-warnings "$MP_ROOT/tests/exchange/node/client.js" \
+    "$EXCH" default "$SECRET" "$R" "$RS/" >"$T/lib.out" 2>"$T/lib.err" || fail "simple-oauth2: $(tail -3 "$T/lib.err")"
+read -r status body expires <"$T/lib.out"
+[ "$status" = 200 ] && [[ $body == *"\"client_id\":\"$CID\""* ]] && [ "$expires" -gt 0 ] ||
+    fail "simple-oauth2: $(cat "$T/lib.out")"
+ok "simple-oauth2 $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$MP_ROOT/build-node/node_modules/simple-oauth2/package.json") (npm, Node $(node --version)): a token for $CID, accepted by the resource server"
 
 # --- the Altinn token through the second path.
 [ "$(post /oauth2/altinn/token -u "default:$enc" -d grant_type=client_credentials -d "scope=$R")" = 200 ] ||
@@ -162,6 +175,39 @@ expect "TEXAS bad JSON" 400 invalid_request /api/v1/token -H 'Content-Type: appl
 expect "TEXAS text/plain" 400 invalid_request /api/v1/token -H 'Content-Type: text/plain' -d x
 expect "TEXAS skip_cache a string" 400 invalid_request /api/v1/token -H 'Content-Type: application/json' \
     -d "{\"identity_provider\":\"maskinporten\",\"target\":\"$R\",\"skip_cache\":\"yes\"}"
+
+# --- TEXAS introspection: tokens this exchange handed out are active, with their claims.
+introspect() { # TOKEN → the answer in $T/body; HTTP 200 always
+    [ "$(post /api/v1/introspect -H 'Content-Type: application/json' \
+        -d "{\"identity_provider\":\"maskinporten\",\"token\":\"$1\"}")" = 200 ] ||
+        fail "introspect: HTTP $(cat "$T/body")"
+}
+introspect "$T1"
+"$PY" - "$T/body" "$CID" "$R" <<'PY' || fail "introspect of a token it issued: $(cat "$T/body")"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["active"] is True and b["client_id"] == sys.argv[2] and b["scope"] == sys.argv[3], b
+assert b["iss"] == "https://test.maskinporten.no/" and "exp" in b, b
+PY
+introspect "$T2"
+[ "$(field active)" = True ] || fail "the skip_cache token is not active: $(cat "$T/body")"
+# A token the fake issued to someone else, straight from its /token: not this exchange's.
+OTHER=$("$PY" "$MP_ROOT/tests/exchange/jwtmake.py" sign "$T/sw.pem" '{"alg":"RS256","kid":"sw-key-1"}' \
+    "{\"aud\":\"https://test.maskinporten.no/\",\"iss\":\"$KIDCID\",\"scope\":\"$R\",\"iat\":\"\$now\",\"exp\":\"\$now+60\",\"jti\":\"\$uuid\"}")
+OTHER=$(curl -s --data-urlencode grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \
+    --data-urlencode "assertion=$OTHER" "$FAKE/token" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+[ "$(post /api/v1/introspect -d identity_provider=maskinporten --data-urlencode "token=$OTHER")" = 200 ] ||
+    fail "introspect (form): $(cat "$T/body")"
+"$PY" - "$T/body" <<'PY' || fail "introspect of a token it did not issue: $(cat "$T/body")"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b == {"active": False, "error": "token was not issued by this exchange (or is too old to be remembered)"}, b
+PY
+introspect "${T1%.*}.AAAA"
+[ "$(field active)" = False ] || fail "a token with another signature is active: $(cat "$T/body")"
+expect "introspect without token" 400 invalid_request /api/v1/introspect -H 'Content-Type: application/json' \
+    -d '{"identity_provider":"maskinporten"}'
+ok "TEXAS introspect: its own tokens active with their claims; the fake's token for another client and an altered one inactive"
 
 # --- a browser cannot use the POST routes: DNS rebinding (Host) and cross-origin (Origin).
 expect "Host: evil.example" 421 invalid_request /oauth2/token -H 'Host: evil.example' "${B[@]}" \
