@@ -40,11 +40,13 @@ check_key(struct keywatch *w, struct selfservice *ss, const struct metrics_key *
         mp_warn("key watch: client %s: %s", k->client_id, e.text);
         return;
     }
-    if ((key = selfservice_key_find(keys, k->kid)) == NULL)
+    /* The gauge first: whoever reads the warning finds the gauge already dropped. */
+    key = selfservice_key_find(keys, k->kid);
+    metrics_key_expiry(w->x->metrics, k, key != NULL ? key_exp(key) : 0);
+    if (key == NULL)
         mp_warn("profile %s: key %s is no longer registered on client %s: its grants will be "
                 "refused",
             k->profile, k->kid, k->client_id);
-    metrics_key_expiry(w->x->metrics, k, key != NULL ? key_exp(key) : 0);
     json_decref(keys);
 }
 
