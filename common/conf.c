@@ -420,3 +420,20 @@ mp_conf_check_cmd(const char *prog, const char *usage, int argc, char **argv,
     mp_conf_print(stdout, s, obj);
     return fflush(stdout) == 0 ? 0 : 1;
 }
+
+enum mp_err
+mp_conf_yesno(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
+{
+    int *f = mp_conf_field(obj, kw);
+
+    if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+        return mp_errf(e, MP_ERR_INVALID, "%s must be yes or no", kw->name);
+    *f = strcmp(v, "yes") == 0;
+    return MP_OK;
+}
+
+void
+mp_conf_yesno_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
+{
+    mp_conf_print_value(f, kw->name, *(const int *)mp_conf_cfield(obj, kw) ? "yes" : "no");
+}

@@ -73,6 +73,15 @@ struct mp_conf_kw {
     {                                                                               \
         .name = #f, .type = MP_CONF_STR, .offset = offsetof(st, f), .max = (maxlen) \
     }
+/* yes|no into an int field (1|0). */
+enum mp_err mp_conf_yesno(void *obj, const struct mp_conf_kw *kw, const char *v,
+    struct mp_errmsg *e);
+void mp_conf_yesno_print(FILE *f, const void *obj, const struct mp_conf_kw *kw);
+#define MP_CONF_YESNO_KW(st, f)                                                              \
+    {                                                                                        \
+        .name = #f, .type = MP_CONF_FUNC, .offset = offsetof(st, f), .parse = mp_conf_yesno, \
+        .print = mp_conf_yesno_print                                                         \
+    }
 #define MP_CONF_END  \
     {                \
         .name = NULL \

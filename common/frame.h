@@ -52,6 +52,11 @@ enum frame_tag {
     TAG_OBO_GID = 9,
     TAG_OBO_PID = 10,
     TAG_OBO_EXE = 11,
+    /* The grant's pid claim (a person's national identity number), and an Altinn consent:
+     * its request id and the URN of who gave it. */
+    TAG_PERSON = 12,
+    TAG_CONSENT_ID = 13,
+    TAG_CONSENT_FROM = 14,
     TAG_JWS = 16,
     TAG_CODE = 17,
     TAG_MESSAGE = 18,
@@ -88,6 +93,9 @@ struct frame_msg {
     char obo_gid[12];
     char obo_pid[12];
     char obo_exe[256];
+    char person[12];
+    char consent_id[37];
+    char consent_from[64];
     char jws[16 * 1024 + 1];
     char code[8];
     char message[512];

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -131,4 +132,19 @@ size_t
 mp_secret_len(const struct mp_secret *s)
 {
     return s->len;
+}
+
+enum mp_err
+mp_secret_read_named(const char *path, const char *what, struct mp_secret **out,
+    struct mp_errmsg *e)
+{
+    enum mp_err r = mp_secret_read_file(path, out, e);
+    char text[sizeof(e->text)];
+    const char *p;
+
+    if (r == MP_OK || (p = strstr(e->text, "PIN file")) == NULL)
+        return r;
+    snprintf(text, sizeof(text), "%.*s%s%s", (int)(p - e->text), e->text, what,
+        p + strlen("PIN file"));
+    return mp_errf(e, r, "%s", text);
 }

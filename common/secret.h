@@ -14,6 +14,10 @@ struct mp_secret;
 /* Reads the file, strips one trailing "\n" or "\r\n". MP_ERR_PERM for unsafe permissions,
  * MP_ERR_INVALID for an empty or oversized secret. The message never contains the secret. */
 enum mp_err mp_secret_read_file(const char *path, struct mp_secret **out, struct mp_errmsg *e);
+/* The same for a secret that is not a PIN: the messages name it as what ("oauth client
+ * secret", "audit_person_key_file") where they would say "PIN file". */
+enum mp_err mp_secret_read_named(const char *path, const char *what, struct mp_secret **out,
+    struct mp_errmsg *e);
 const char *mp_secret_data(const struct mp_secret *s);
 size_t mp_secret_len(const struct mp_secret *s);
 void mp_secret_free(struct mp_secret *s); /* wipes; NULL is a no-op */

@@ -1,8 +1,10 @@
 /* Kernel randomness and version 4 UUIDs for grant jti values (uuid.h). */
 #include "common/uuid.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 
 enum mp_err
@@ -37,4 +39,17 @@ mp_uuid_v4(char out[MP_UUID_STRLEN + 1])
         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
         b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return MP_OK;
+}
+
+bool
+mp_uuid_valid(const char *s)
+{
+    size_t i;
+
+    if (s == NULL || strlen(s) != MP_UUID_STRLEN)
+        return false;
+    for (i = 0; i < MP_UUID_STRLEN; i++)
+        if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
 }

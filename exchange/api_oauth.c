@@ -142,7 +142,7 @@ on_param(void *ctx, const char *k, const char *v, struct mp_errmsg *e)
     if (strcmp(k, "client_secret") == 0)
         return once(o, SEEN_SECRET, k, o->secret, sizeof(o->secret), v, e);
     if (strcmp(k, "consumer_org") == 0 || strcmp(k, "systemuser_org") == 0 ||
-        strcmp(k, "systemuser_ref") == 0)
+        strcmp(k, "systemuser_ref") == 0 || strcmp(k, "pid") == 0)
         return token_req_set(&o->q, k, v, e);
     return MP_OK;
 }
@@ -313,7 +313,7 @@ client_secret(const struct exchange_conf *c, const char *id, struct mp_secret **
         return mp_errf(e, MP_ERR_TOOBIG, "oauth_secrets_dir path too long");
     if (lstat(path, &st) != 0 && errno == ENOENT)
         return MP_ERR_NOTFOUND;
-    return mp_secret_read_file(path, s, e);
+    return mp_secret_read_named(path, "oauth client secret file", s, e);
 }
 
 /* The client is the profile; its secret when it has one, else the caller's uid must speak. */
@@ -502,9 +502,9 @@ oauth_metadata(const char *host)
     snprintf(base, sizeof(base), "http://%.256s", host);
     snprintf(tok, sizeof(tok), "%s/oauth2/token", base);
     snprintf(alt, sizeof(alt), "%s/oauth2/altinn/token", base);
-    return json_pack("{s:s, s:s, s:s, s:[s], s:[sss], s:[], s:[s]}", "issuer", base,
+    return json_pack("{s:s, s:s, s:s, s:[s], s:[sss], s:[], s:[ss]}", "issuer", base,
         "token_endpoint", tok, "mp_altinn_token_endpoint", alt, "grant_types_supported",
         "client_credentials", "token_endpoint_auth_methods_supported", "client_secret_basic",
         "client_secret_post", "none", "response_types_supported",
-        "authorization_details_types_supported", "urn:altinn:systemuser");
+        "authorization_details_types_supported", "urn:altinn:systemuser", "urn:altinn:consent");
 }

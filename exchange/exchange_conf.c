@@ -81,23 +81,6 @@ kw_env_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
     mp_conf_print_value(f, kw->name, c->env[0] != '\0' ? c->env : NULL);
 }
 
-static enum mp_err
-kw_yesno(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
-{
-    int *f = mp_conf_field(obj, kw);
-
-    if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
-        return mp_errf(e, MP_ERR_INVALID, "%s must be yes or no", kw->name);
-    *f = strcmp(v, "yes") == 0;
-    return MP_OK;
-}
-
-static void
-kw_yesno_print(FILE *f, const void *obj, const struct mp_conf_kw *kw)
-{
-    mp_conf_print_value(f, kw->name, *(const int *)mp_conf_cfield(obj, kw) ? "yes" : "no");
-}
-
 /* A signer profile name: the same charset the signer's [profile NAME] sections take. */
 static enum mp_err
 kw_profile(void *obj, const struct mp_conf_kw *kw, const char *v, struct mp_errmsg *e)
@@ -145,11 +128,7 @@ static const struct mp_conf_kw exchange_kw[] = {
     S(signer_socket),
     S(listen),
     S(listen_unix),
-    {.name = "forward_caller",
-        .type = MP_CONF_FUNC,
-        .offset = offsetof(struct exchange_conf, forward_caller),
-        .parse = kw_yesno,
-        .print = kw_yesno_print},
+    MP_CONF_YESNO_KW(struct exchange_conf, forward_caller),
     N(connect_timeout_ms, 100, 60000),
     N(timeout_ms, 100, 120000),
     N(retries, 0, 5),

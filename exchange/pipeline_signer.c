@@ -72,6 +72,9 @@ pipeline_signer_grant(struct pipeline *f, const struct token_req *q, char *jws, 
     memcpy(req->consumer_org, q->consumer_org, sizeof(q->consumer_org));
     memcpy(req->su_org, q->su_org, sizeof(q->su_org));
     memcpy(req->su_ref, q->su_ref, sizeof(q->su_ref));
+    memcpy(req->person, q->person, sizeof(q->person));
+    memcpy(req->consent_id, q->consent_id, sizeof(q->consent_id));
+    memcpy(req->consent_from, q->consent_from, sizeof(q->consent_from));
     if (q->caller.set) {
         snprintf(req->obo_uid, sizeof(req->obo_uid), "%u", q->caller.uid);
         snprintf(req->obo_gid, sizeof(req->obo_gid), "%u", q->caller.gid);

@@ -7,6 +7,8 @@
 
 #include "common/json.h"
 #include "common/orgno.h"
+#include "common/pid.h"
+#include "common/uuid.h"
 #include "common/profile_name.h"
 
 static int
@@ -57,6 +59,12 @@ token_req_set(struct token_req *q, const char *key, const char *v, struct mp_err
                 "%s must be a 9-digit organisation number with a valid check digit", key);
         return copy(key[0] == 'c' ? q->consumer_org : q->su_org, 16, v, key, e);
     }
+    if (strcmp(key, "pid") == 0) {
+        if (!mp_pid_valid(v)) /* never echoed: it names a person */
+            return mp_errf(e, MP_ERR_INVALID,
+                "pid must be a national identity number (11 digits, two mod-11 control digits)");
+        return copy(q->person, sizeof(q->person), v, key, e);
+    }
     if (strcmp(key, "systemuser_ref") == 0) {
         if (!printable(v))
             return mp_errf(e, MP_ERR_INVALID, "systemuser_ref must be printable ASCII");
@@ -82,6 +90,35 @@ authz_org(struct token_req *q, const json_t *org, struct mp_errmsg *e)
     return MP_OK;
 }
 
+#define CONSENT_PERSON "urn:altinn:person:identifier-no:"
+#define CONSENT_ORG "urn:altinn:organization:identifier-no:"
+
+/* {type:"urn:altinn:consent", id, from}: exactly those members. */
+static enum mp_err
+authz_consent(struct token_req *q, json_t *d, struct mp_errmsg *e)
+{
+    const char *id = json_string_value(json_object_get(d, "id"));
+    const char *from = json_string_value(json_object_get(d, "from"));
+
+    if (json_object_size(d) != 3 || id == NULL || from == NULL)
+        return mp_errf(e, MP_ERR_INVALID,
+            "authorization_details: a consent is {\"type\",\"id\",\"from\"}, all strings");
+    if (!mp_uuid_valid(id))
+        return mp_errf(e, MP_ERR_INVALID, "authorization_details: consent id must be a UUID");
+    if (!(strncmp(from, CONSENT_PERSON, strlen(CONSENT_PERSON)) == 0 &&
+            mp_pid_valid(from + strlen(CONSENT_PERSON))) &&
+        !(strncmp(from, CONSENT_ORG, strlen(CONSENT_ORG)) == 0 &&
+            mp_orgno_valid(from + strlen(CONSENT_ORG))))
+        return mp_errf(e, MP_ERR_INVALID,
+            "authorization_details: consent from must be " CONSENT_PERSON "<pid> or " CONSENT_ORG
+            "<orgno>");
+    if (q->su_org[0] != '\0' || q->consent_id[0] != '\0')
+        return mp_errf(e, MP_ERR_INVALID, "a grant names one party: a system user or a consent");
+    memcpy(q->consent_id, id, strlen(id) + 1);
+    memcpy(q->consent_from, from, strlen(from) + 1);
+    return MP_OK;
+}
+
 enum mp_err
 token_req_authz_json(struct token_req *q, json_t *details, struct mp_errmsg *e)
 {
@@ -95,15 +132,17 @@ token_req_authz_json(struct token_req *q, json_t *details, struct mp_errmsg *e)
     if (!json_is_array(details) || json_array_size(details) != 1 || !json_is_object(d))
         return mp_errf(e, MP_ERR_INVALID,
             "authorization_details must be an array of one object (one party per grant)");
+    if (type != NULL && strcmp(type, "urn:altinn:consent") == 0)
+        return authz_consent(q, d, e);
     if (type == NULL || strcmp(type, "urn:altinn:systemuser") != 0)
         return mp_errf(e, MP_ERR_INVALID,
-            "authorization_details type must be urn:altinn:systemuser (the only one served)");
+            "authorization_details type must be urn:altinn:systemuser or urn:altinn:consent");
     json_object_foreach(d, key, v) if (strcmp(key, "type") != 0 &&
         strcmp(key, "systemuser_org") != 0 && strcmp(key, "externalRef") != 0) return mp_errf(e,
         MP_ERR_INVALID, "authorization_details: unknown member \"%.32s\"", key);
-    if (q->su_org[0] != '\0')
+    if (q->su_org[0] != '\0' || q->consent_id[0] != '\0')
         return mp_errf(e, MP_ERR_INVALID,
-            "a system user is given twice (authorization_details and systemuser_org)");
+            "a grant names one party: a system user (given twice?) or a consent");
     if ((r = authz_org(q, json_object_get(d, "systemuser_org"), e)) != MP_OK)
         return r;
     if ((ref = json_object_get(d, "externalRef")) == NULL)
@@ -226,13 +265,14 @@ key_field(char *out, size_t outlen, size_t *n, const char *v)
 enum mp_err
 token_req_key(const struct token_req *q, char *out, size_t outlen)
 {
-    const char *fixed[5] = {q->profile, q->scope, q->consumer_org, q->su_org, q->su_ref};
+    const char *fixed[8] = {q->profile, q->scope, q->consumer_org, q->su_org, q->su_ref, q->person,
+        q->consent_id, q->consent_from};
     size_t n = 0, i;
 
     if (outlen == 0)
         return MP_ERR_TOOBIG;
     out[0] = '\0';
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < 8; i++)
         if (!key_field(out, outlen, &n, fixed[i]))
             return MP_ERR_TOOBIG;
     for (i = 0; i < q->nresources; i++)

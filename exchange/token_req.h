@@ -18,6 +18,9 @@ struct token_req {
     char consumer_org[16];
     char su_org[16];
     char su_ref[129];
+    char person[12]; /* pid: a national identity number (common/pid.h) */
+    char consent_id[37]; /* an Altinn consent (authorization_details urn:altinn:consent) */
+    char consent_from[64];
     /* The end caller, when the exchange forwards identities (forward_caller): part of the
      * cache key, so a token is served only to the uid and gid it was signed for. */
     struct token_caller {
@@ -34,10 +37,12 @@ struct token_req {
 /* Sets one query parameter; MP_ERR_INVALID names the bad parameter. */
 enum mp_err token_req_set(struct token_req *q, const char *key, const char *value,
     struct mp_errmsg *e);
-/* RFC 9396 authorization_details (JSON text) onto q: one urn:altinn:systemuser object
- * {type, systemuser_org:{authority:"iso6523-actorid-upis", ID:"0192:<orgno>"}, externalRef?}
- * (PROTOCOL.md) sets the system user, as systemuser_org and systemuser_ref do. MP_ERR_PARSE
- * when the text is not JSON, MP_ERR_INVALID when the details are not that shape. */
+/* RFC 9396 authorization_details (JSON text) onto q, one object (PROTOCOL.md): a system user
+ * {type:"urn:altinn:systemuser", systemuser_org:{authority:"iso6523-actorid-upis",
+ * ID:"0192:<orgno>"}, externalRef?}, as systemuser_org and systemuser_ref set it; or an Altinn
+ * consent {type:"urn:altinn:consent", id:UUID, from:"urn:altinn:person:identifier-no:<pid>" or
+ * "urn:altinn:organization:identifier-no:<orgno>"}. MP_ERR_PARSE when the text is not JSON,
+ * MP_ERR_INVALID when the details are not one of those shapes. */
 enum mp_err token_req_authz(struct token_req *q, const char *json, struct mp_errmsg *e);
 /* The same for details already parsed (a JSON body's array, or a string holding one). */
 enum mp_err token_req_authz_json(struct token_req *q, json_t *details, struct mp_errmsg *e);

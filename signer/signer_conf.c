@@ -66,6 +66,8 @@ signer_conf_free(struct signer_conf *c)
     free(c->audit_log);
     free(c->audit_key);
     free(c->user);
+    free(c->audit_person_key_file);
+    mp_secret_free(c->person_key);
     for (i = 0; i < c->nprofiles; i++)
         profile_free(c->profiles[i]);
     free(c);
@@ -282,6 +284,7 @@ static const struct mp_conf_kw global_kw[] = {
         .type = MP_CONF_FUNC,
         .parse = kw_forwarders,
         .print = kw_forwarders_print},
+    G(audit_person_key_file, MP_CONF_STR),
     MP_CONF_END,
 };
 
@@ -306,6 +309,8 @@ static const struct mp_conf_kw profile_kw[] = {
     P(resources, MP_CONF_LIST),
     P(consumer_orgs, MP_CONF_LIST),
     P(systemuser_orgs, MP_CONF_LIST),
+    MP_CONF_YESNO_KW(struct signer_conf_profile, allow_pid),
+    MP_CONF_YESNO_KW(struct signer_conf_profile, allow_consent),
     {.name = "allow_uids", .type = MP_CONF_FUNC, .parse = kw_uids, .print = kw_uids_print},
     {.name = "allow_gids", .type = MP_CONF_FUNC, .parse = kw_gids, .print = kw_gids_print},
     MP_CONF_END,
@@ -347,17 +352,64 @@ const struct mp_conf_schema signer_conf_schema = {
     .at = profile_at,
 };
 
+/* The audit log names people only by keyed marks: a profile that lets callers name one needs
+ * the key, read here so that config check, start and reload all refuse a missing one. */
+static enum mp_err
+person_key_read(const struct signer_conf *c, struct mp_secret **out, struct mp_errmsg *e)
+{
+    size_t i;
+
+    *out = NULL;
+    for (i = 0; i < c->nprofiles && c->audit_person_key_file == NULL; i++)
+        if (c->profiles[i]->allow_pid || c->profiles[i]->allow_consent)
+            return mp_errf(e, MP_ERR_INVALID,
+                "profile %s: allow_pid and allow_consent need audit_person_key_file (the audit "
+                "log records a person's number only as its HMAC under that key)",
+                c->profiles[i]->name);
+    if (c->audit_person_key_file == NULL)
+        return MP_OK;
+    if (mp_secret_read_named(c->audit_person_key_file, "audit_person_key_file", out, e) != MP_OK)
+        return MP_ERR_INVALID;
+    if (mp_secret_len(*out) >= 16)
+        return MP_OK;
+    mp_secret_free(*out);
+    *out = NULL;
+    return mp_errf(e, MP_ERR_INVALID,
+        "audit_person_key_file %s: the key must be at least 16 bytes (e.g. openssl rand -hex 32)",
+        c->audit_person_key_file);
+}
+
+static enum mp_err
+person_key(struct signer_conf *c, struct mp_errmsg *e)
+{
+    return person_key_read(c, &c->person_key, e);
+}
+
+enum mp_err
+signer_conf_check(const void *obj, struct mp_errmsg *e)
+{
+    struct mp_secret *k = NULL;
+    enum mp_err r = person_key_read(obj, &k, e);
+
+    mp_secret_free(k);
+    return r;
+}
+
 enum mp_err
 signer_conf_load(struct signer_conf *c, const char *path, struct mp_errmsg *e)
 {
-    return mp_conf_load_file(path, &signer_conf_schema, c, e);
+    enum mp_err r = mp_conf_load_file(path, &signer_conf_schema, c, e);
+
+    return r != MP_OK ? r : person_key(c, e);
 }
 
 enum mp_err
 signer_conf_load_text(struct signer_conf *c, const char *text, const char *label,
     struct mp_errmsg *e)
 {
-    return mp_conf_load_text(text, strlen(text), label, &signer_conf_schema, c, e);
+    enum mp_err r = mp_conf_load_text(text, strlen(text), label, &signer_conf_schema, c, e);
+
+    return r != MP_OK ? r : person_key(c, e);
 }
 
 void

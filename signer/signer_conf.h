@@ -19,6 +19,7 @@
 
 #include "common/conf.h"
 #include "common/err.h"
+#include "common/secret.h"
 #include "signer/grant/grant_claims.h"
 #include "signer/grant/jws.h"
 
@@ -42,6 +43,8 @@ struct signer_conf_profile {
     char *resources; /* allowed resources, space-separated */
     char *consumer_orgs; /* allowed consumer_org values, space-separated */
     char *systemuser_orgs; /* allowed system-user orgs, space-separated */
+    int allow_pid; /* a caller may put a person's number in the grant (pid) */
+    int allow_consent; /* a caller may name an Altinn consent (authorization_details) */
     uid_t uids[SIGNER_CONF_MAX_IDS];
     size_t nuids;
     gid_t gids[SIGNER_CONF_MAX_IDS];
@@ -65,6 +68,10 @@ struct signer_conf {
     /* Peers whose "on behalf of" fields are believed (mp-exchange's uid); default none. */
     uid_t forwarders[SIGNER_CONF_MAX_IDS];
     size_t nforwarders;
+    /* The secret the audit log's marks of personal numbers are keyed with (audit_person.h),
+     * read when the file is loaded; required by allow_pid and allow_consent. */
+    char *audit_person_key_file;
+    struct mp_secret *person_key;
     struct signer_conf_profile *profiles[SIGNER_CONF_MAX_PROFILES];
     size_t nprofiles;
 };
@@ -76,6 +83,9 @@ void signer_conf_free(struct signer_conf *c);
 enum mp_err signer_conf_load(struct signer_conf *c, const char *path, struct mp_errmsg *e);
 enum mp_err signer_conf_load_text(struct signer_conf *c, const char *text, const char *label,
     struct mp_errmsg *e);
+/* What load checks beyond the file's syntax, for config check (mp_conf_check_cmd): a profile
+ * with allow_pid or allow_consent has a readable audit_person_key_file. */
+enum mp_err signer_conf_check(const void *obj, struct mp_errmsg *e);
 /* The profile with this name, or NULL. */
 struct signer_conf_profile *signer_conf_profile(struct signer_conf *c, const char *name);
 /* Adds an empty profile with defaults; NULL if full or out of memory. */

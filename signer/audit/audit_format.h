@@ -35,8 +35,11 @@
  *                 "profile":"name","client_id":"…","key":"pkcs11:… (no PIN)",
  *                 "cert_sha256":"<hex of the leaf DER>" or null (kid profiles without cert),
  *                 "claims":{"aud","scope","resource":[...],"consumer_org","systemuser_org",
- *                           "systemuser_ref","iat","exp","jti"}  (absent members omitted;
- *                           a refused request records what was asked),
+ *                           "systemuser_ref","pid","consent_id","consent_from","iat","exp",
+ *                           "jti"}  (absent members omitted; a refused request records what
+ *                           was asked). pid, and the number in a consent_from
+ *                           "urn:altinn:person:identifier-no:…", are never written: each is
+ *                           "hmac-sha256:KEYID:HEX" instead (audit_person.h),
  *                 "jws_sha256":"<hex of the compact JWS bytes>" (granted only; never the JWS)}
  *   "checkpoint" {"covers":C,"head":"<hex>","alg":"RS256","key_sha256":"<hex>","sig":"<b64url>"}
  *                covers = seq of the line before this one (C = N-1), head = SHA-256 of that

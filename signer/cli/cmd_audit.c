@@ -10,7 +10,10 @@
 #include <openssl/pem.h>
 
 #include "common/json.h"
+#include "common/pid.h"
+#include "common/secret.h"
 #include "signer/audit/audit_format.h"
+#include "signer/audit/audit_person.h"
 #include "signer/audit/audit_report.h"
 #include "signer/audit/audit_verify.h"
 #include "signer/cli/cli.h"
@@ -22,6 +25,7 @@ static const char audit_usage[] =
     "       mp-signer audit show FILE [--since T] [--until T] [--client ID] [--scope S]\n"
     "                               [--outcome granted|refused|error] [--json]\n"
     "       mp-signer audit report FILE --html OUT.html [--pubkey PEM] [--anchor SEQ:SHA256]...\n"
+    "       mp-signer audit person-mark --key-file FILE < numbers\n"
     "T is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC). --cert and --pubkey are one option: the audit\n"
     "key's certificate or PEM public key (scripts/softhsm-init.sh writes audit-pub.pem); without\n"
     "it the hash chain is checked but checkpoint signatures are not.\n"
@@ -326,6 +330,50 @@ audit_show(const struct audit_flags *f)
     return rc;
 }
 
+/* The marks (audit_person.h) of the national identity numbers on stdin, one a line, for an
+ * auditor who holds audit_person_key_file to find a person's lines with grep. The numbers come
+ * on stdin, never argv, which other users can read in /proc. */
+static int
+person_mark(int argc, char **argv)
+{
+    struct mp_secret *key = NULL;
+    struct mp_errmsg e = {{0}};
+    char line[64], mark[AUDIT_PERSON_MARK_MAX];
+    unsigned long n = 0;
+    int rc = CLI_OK;
+
+    static const char usage[] =
+        "usage: mp-signer audit person-mark --key-file FILE < numbers\n"
+        "Prints the audit log's mark of each national identity number on stdin (one a line).\n";
+
+    if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    if (argc != 4 || strcmp(argv[2], "--key-file") != 0) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    if (mp_secret_read_named(argv[3], "key file", &key, &e) != MP_OK) {
+        fprintf(stderr, "mp-signer: error: %s\n", e.text);
+        return CLI_FAIL;
+    }
+    while (rc == CLI_OK && fgets(line, sizeof(line), stdin) != NULL) {
+        n++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!mp_pid_valid(line)) {
+            fprintf(stderr, "mp-signer: error: line %lu is not a national identity number\n", n);
+            rc = CLI_FAIL;
+        } else {
+            audit_person_mark(key, line, mark);
+            puts(mark);
+        }
+    }
+    explicit_bzero(line, sizeof(line));
+    mp_secret_free(key);
+    return rc;
+}
+
 int
 cmd_audit(int argc, char **argv)
 {
@@ -334,6 +382,8 @@ cmd_audit(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : "";
 
     memset(&f, 0, sizeof(f));
+    if (strcmp(sub, "person-mark") == 0)
+        return person_mark(argc, argv);
     if (strcmp(sub, "verify") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "report") != 0) {
         fputs(audit_usage, strcmp(sub, "--help") == 0 ? stdout : stderr);
         return strcmp(sub, "--help") == 0 ? CLI_OK : CLI_USAGE;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "common/conf.h"
+#include "signer/signer_conf.h"
 #include "signer/cli/cli.h"
 #include "signer/cli/cmds.h"
 
@@ -16,7 +17,8 @@ int
 cmd_config(int argc, char **argv)
 {
     struct signer_conf *c = signer_conf_new();
-    int rc = mp_conf_check_cmd("mp-signer", config_usage, argc, argv, &signer_conf_schema, c, NULL);
+    int rc = mp_conf_check_cmd("mp-signer", config_usage, argc, argv, &signer_conf_schema, c,
+        signer_conf_check);
 
     signer_conf_free(c);
     return rc;

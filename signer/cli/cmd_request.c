@@ -14,7 +14,10 @@ static const char request_usage[] =
     "usage: mp-signer request --socket PATH [--profile NAME] --scope \"A B\" [--resource URI]...\n"
     "         [--consumer-org ORGNO] [--systemuser-org ORGNO] [--systemuser-ref REF]\n"
     "         [--lifetime 1..120] [--on-behalf-of UID:GID[:PID[:EXE]]]\n"
+    "         [--pid NUMBER] [--consent-id UUID --consent-from URN]\n"
     "Asks mp-signer serve for one grant and prints the JWS on stdout.\n"
+    "--pid puts a person's national identity number in the grant (profile: allow_pid);\n"
+    "--consent-id and --consent-from name an Altinn consent (profile: allow_consent).\n"
     "--on-behalf-of asks as a forwarder for that end caller: only a peer in the signer's\n"
     "trusted_forwarders may, and the profile's allow_uids/allow_gids then apply to the end "
     "caller.\n";

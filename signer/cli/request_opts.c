@@ -20,6 +20,9 @@ enum {
     R_CONCURRENCY,
     R_CONFIG,
     R_SYNC_FILE,
+    R_PID,
+    R_CONSENT_ID,
+    R_CONSENT_FROM,
     R_RESOURCE,
     R_RAW,
     R_HELP,
@@ -38,6 +41,9 @@ static const struct option req_opts[] = {
     {"concurrency", required_argument, NULL, R_CONCURRENCY},
     {"config", required_argument, NULL, R_CONFIG},
     {"sync-file", required_argument, NULL, R_SYNC_FILE},
+    {"pid", required_argument, NULL, R_PID},
+    {"consent-id", required_argument, NULL, R_CONSENT_ID},
+    {"consent-from", required_argument, NULL, R_CONSENT_FROM},
     {"resource", required_argument, NULL, R_RESOURCE},
     {"raw", no_argument, NULL, R_RAW},
     {"help", no_argument, NULL, R_HELP},
@@ -63,8 +69,8 @@ request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
     struct request_opts *f)
 {
     const char **slot[] = {&f->socket, &f->profile, &f->scope, &f->consumer_org, &f->su_org,
-        &f->su_ref, &f->lifetime, &f->obo, &f->requests, &f->concurrency, &f->config,
-        &f->sync_file};
+        &f->su_ref, &f->lifetime, &f->obo, &f->requests, &f->concurrency, &f->config, &f->sync_file,
+        &f->person, &f->consent_id, &f->consent_from};
     int bench = strcmp(cmd, "bench") == 0, c;
 
     memset(f, 0, sizeof(*f));
@@ -74,7 +80,7 @@ request_opts_parse(const char *cmd, const char *usage, int argc, char **argv,
             (c == R_REQUESTS || c == R_CONCURRENCY || c == R_CONFIG || c == R_SYNC_FILE ||
                 c == R_RAW))
             return bench_only(cmd, c);
-        if (c >= R_SOCKET && c <= R_SYNC_FILE)
+        if (c >= R_SOCKET && c <= R_CONSENT_FROM)
             *slot[c - R_SOCKET] = optarg;
         else if (c == R_RESOURCE && f->nresources < FRAME_MAX_RESOURCES)
             f->resources[f->nresources++] = optarg;
@@ -172,6 +178,9 @@ request_opts_frame(const struct request_opts *f, struct frame_msg *m)
     rc |= put(m->su_org, sizeof(m->su_org), f->su_org, "--systemuser-org");
     rc |= put(m->su_ref, sizeof(m->su_ref), f->su_ref, "--systemuser-ref");
     rc |= put(m->lifetime, sizeof(m->lifetime), f->lifetime, "--lifetime");
+    rc |= put(m->person, sizeof(m->person), f->person, "--pid");
+    rc |= put(m->consent_id, sizeof(m->consent_id), f->consent_id, "--consent-id");
+    rc |= put(m->consent_from, sizeof(m->consent_from), f->consent_from, "--consent-from");
     for (i = 0; i < f->nresources; i++)
         rc |= put(m->resources[i], sizeof(m->resources[i]), f->resources[i], "--resource");
     m->nresources = f->nresources;

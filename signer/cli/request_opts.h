@@ -13,6 +13,8 @@ struct request_opts {
     size_t nresources;
     /* bench only */
     const char *requests, *concurrency, *config, *sync_file;
+    /* the pid claim and an Altinn consent (id, from URN) */
+    const char *person, *consent_id, *consent_from;
     int raw;
 };
 

@@ -50,6 +50,9 @@ request_fields(const struct frame_msg *m, struct grant_request *g)
     g->consumer_org = m->consumer_org[0] ? m->consumer_org : NULL;
     g->systemuser_org = m->su_org[0] ? m->su_org : NULL;
     g->systemuser_ref = m->su_ref[0] ? m->su_ref : NULL;
+    g->person = m->person[0] ? m->person : NULL;
+    g->consent_id = m->consent_id[0] ? m->consent_id : NULL;
+    g->consent_from = m->consent_from[0] ? m->consent_from : NULL;
 }
 
 static enum mp_err
@@ -73,8 +76,9 @@ request_from_frame(const struct frame_msg *m, const struct signer_conf_profile *
 
 /* The audit record of one decision (sign_record.h: whole or NULL). */
 static json_t *
-decision_record(const struct peer *who, const char *profile, const struct signer_conf_profile *p,
-    const struct grant_signer *gs, const struct grant_request *g, const struct decision *d)
+decision_record(const struct peer *who, const char *profile, const struct signer_conf *c,
+    const struct signer_conf_profile *p, const struct grant_signer *gs,
+    const struct grant_request *g, const struct decision *d)
 {
     struct sign_record r = {
         .outcome = d->outcome,
@@ -87,6 +91,7 @@ decision_record(const struct peer *who, const char *profile, const struct signer
         .cert_sha256 = gs != NULL ? grant_signer_cert_sha256(gs) : NULL,
         .g = g,
         .info = &d->info,
+        .person_key = c != NULL ? c->person_key : NULL,
     };
 
     return sign_record_build(&r);
@@ -120,6 +125,9 @@ request_text_check(const struct frame_msg *m, struct mp_errmsg *why)
         (r = text_check("consumer_org", m->consumer_org, why)) != MP_OK ||
         (r = text_check("systemuser_org", m->su_org, why)) != MP_OK ||
         (r = text_check("systemuser_ref", m->su_ref, why)) != MP_OK ||
+        (r = text_check("pid", m->person, why)) != MP_OK ||
+        (r = text_check("consent id", m->consent_id, why)) != MP_OK ||
+        (r = text_check("consent from", m->consent_from, why)) != MP_OK ||
         (r = text_check("lifetime", m->lifetime, why)) != MP_OK ||
         (r = text_check("on-behalf-of uid", m->obo_uid, why)) != MP_OK ||
         (r = text_check("on-behalf-of gid", m->obo_gid, why)) != MP_OK ||
@@ -214,7 +222,7 @@ decide(struct server *s, const struct peer *who, const struct frame_msg *m, stru
         else
             decide_sign(s, set, (size_t)i, &g, d);
     }
-    rec = decision_record(who, name, p, gs, &g, d);
+    rec = decision_record(who, name, set != NULL ? set->conf : NULL, p, gs, &g, d);
     hsmpool_profiles_put(set);
     return rec;
 }

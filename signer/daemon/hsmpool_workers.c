@@ -210,6 +210,13 @@ job_new(struct srv_profiles *p, size_t i, const struct grant_request *g)
     job->g.systemuser_org = g->systemuser_org != NULL ? job->su_org : NULL;
     snprintf(job->su_ref, sizeof(job->su_ref), "%s", g->systemuser_ref ? g->systemuser_ref : "");
     job->g.systemuser_ref = g->systemuser_ref != NULL ? job->su_ref : NULL;
+    snprintf(job->person, sizeof(job->person), "%s", g->person ? g->person : "");
+    job->g.person = g->person != NULL ? job->person : NULL;
+    snprintf(job->consent_id, sizeof(job->consent_id), "%s", g->consent_id ? g->consent_id : "");
+    job->g.consent_id = g->consent_id != NULL ? job->consent_id : NULL;
+    snprintf(job->consent_from, sizeof(job->consent_from), "%s",
+        g->consent_from ? g->consent_from : "");
+    job->g.consent_from = g->consent_from != NULL ? job->consent_from : NULL;
     job->worker = -1;
     return job;
 }

@@ -143,6 +143,11 @@ policy_check(const struct signer_conf_profile *p, const struct peer *who,
         !policy_list_has(p->systemuser_orgs, g->systemuser_org, strlen(g->systemuser_org)))
         return mp_errf(why, MP_ERR_POLICY, "system-user org %.16s is not allowed for profile %s",
             g->systemuser_org, p->name);
+    if (g->person != NULL && !p->allow_pid)
+        return mp_errf(why, MP_ERR_POLICY, "profile %s does not allow pid (allow_pid)", p->name);
+    if (g->consent_id != NULL && !p->allow_consent)
+        return mp_errf(why, MP_ERR_POLICY, "profile %s does not allow consents (allow_consent)",
+            p->name);
     if (g->lifetime > p->max_lifetime)
         return mp_errf(why, MP_ERR_POLICY, "lifetime %u s exceeds max_lifetime %u s of profile %s",
             g->lifetime, p->max_lifetime, p->name);

@@ -61,6 +61,9 @@ struct sign_job {
     char consumer_org[16];
     char su_org[16];
     char su_ref[129];
+    char person[12];
+    char consent_id[37];
+    char consent_from[64];
     struct mp_buf *jws;
     struct grant_info info;
     struct mp_errmsg why;

@@ -7,6 +7,7 @@
 #include "common/frame.h"
 #include "common/text.h"
 #include "signer/audit/audit_format.h"
+#include "signer/audit/audit_person.h"
 #include "signer/signer_conf.h"
 
 /* The longest line a decision can make still fits an audit line, so no request is refused for
@@ -20,8 +21,10 @@ _Static_assert(JSON_TEXT_MAX(sizeof(((struct frame_msg *)0)->profile) +
                    sizeof(((struct frame_msg *)0)->resources) +
                    sizeof(((struct frame_msg *)0)->consumer_org) +
                    sizeof(((struct frame_msg *)0)->su_org) +
-                   sizeof(((struct frame_msg *)0)->su_ref) + 2 * sizeof(((struct peer *)0)->exe) +
-                   MP_ERRMSG_MAX + 3 * SIGNER_CONF_STR_MAX) +
+                   sizeof(((struct frame_msg *)0)->su_ref) +
+                   sizeof(((struct frame_msg *)0)->consent_id) +
+                   sizeof(((struct frame_msg *)0)->consent_from) + 2 * AUDIT_PERSON_MARK_MAX +
+                   2 * sizeof(((struct peer *)0)->exe) + MP_ERRMSG_MAX + 3 * SIGNER_CONF_STR_MAX) +
             1024 <
         AUDIT_MAX_LINE,
     "the longest sign record would not fit an audit line");
@@ -71,6 +74,33 @@ put_resources(json_t *c, const struct grant_request *g)
     return ok;
 }
 
+#define PERSON_URN "urn:altinn:person:identifier-no:"
+
+/* A pid as its keyed mark (audit_person.h), never the number. */
+static int
+put_person(json_t *c, const char *k, const char *pid, const struct mp_secret *key)
+{
+    char mark[AUDIT_PERSON_MARK_MAX];
+
+    if (pid == NULL)
+        return 1;
+    audit_person_mark(key, pid, mark);
+    return put(c, k, json_string(mark));
+}
+
+/* consent_from: an organisation in clear, a person's number as its mark after the URN. */
+static int
+put_consent_from(json_t *c, const char *from, const struct mp_secret *key)
+{
+    char mark[AUDIT_PERSON_MARK_MAX], v[sizeof(PERSON_URN) + AUDIT_PERSON_MARK_MAX];
+
+    if (from == NULL || strncmp(from, PERSON_URN, strlen(PERSON_URN)) != 0)
+        return put_text(c, "consent_from", from);
+    audit_person_mark(key, from + strlen(PERSON_URN), mark);
+    snprintf(v, sizeof(v), "%s%s", PERSON_URN, mark);
+    return put(c, "consent_from", json_string(v));
+}
+
 static json_t *
 claims(const struct sign_record *r)
 {
@@ -79,7 +109,10 @@ claims(const struct sign_record *r)
     int ok = c != NULL && put_text(c, "aud", g->aud) && put_text(c, "scope", g->scope) &&
         put_resources(c, g) && put_text(c, "consumer_org", g->consumer_org) &&
         put_text(c, "systemuser_org", g->systemuser_org) &&
-        put_text(c, "systemuser_ref", g->systemuser_ref);
+        put_text(c, "systemuser_ref", g->systemuser_ref) &&
+        put_person(c, "pid", g->person, r->person_key) &&
+        put_text(c, "consent_id", g->consent_id) &&
+        put_consent_from(c, g->consent_from, r->person_key);
 
     if (ok && r->info->jti[0] != '\0')
         ok = put(c, "iat", json_integer(r->info->iat)) &&

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "common/secret.h"
 #include "signer/daemon/policy.h"
 #include "signer/grant/grant.h"
 #include "signer/grant/grant_claims.h"
@@ -20,6 +21,9 @@ struct sign_record {
     const char *client_id, *key, *cert_sha256; /* NULL: JSON null */
     const struct grant_request *g;
     const struct grant_info *info; /* info->jti "" when nothing was signed */
+    /* audit_person_key_file's key: a pid, and the person a consent is from, are recorded only
+     * as their HMAC (audit_format.h); without a key, only that one was withheld. */
+    const struct mp_secret *person_key;
 };
 
 /* The record (event "sign", fields in audit_format.h's order), or NULL if any part of it

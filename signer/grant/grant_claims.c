@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "common/orgno.h"
+#include "common/pid.h"
+#include "common/uuid.h"
 
 #define MAX_SCOPE_LEN 1024
 #define MAX_RESOURCE_LEN 512
@@ -122,6 +124,36 @@ check_orgs(const struct grant_request *g, const char *own_org, struct mp_errmsg 
     return MP_OK;
 }
 
+#define CONSENT_PERSON "urn:altinn:person:identifier-no:"
+#define CONSENT_ORG "urn:altinn:organization:identifier-no:"
+
+/* pid and consent name people: no message echoes their values. */
+static enum mp_err
+check_person(const struct grant_request *g, struct mp_errmsg *e)
+{
+    const char *f = g->consent_from;
+
+    if (g->person != NULL && !mp_pid_valid(g->person))
+        return mp_errf(e, MP_ERR_INVALID,
+            "pid is not a national identity number (11 digits, two mod-11 control digits)");
+    if ((g->consent_id == NULL) != (f == NULL))
+        return mp_errf(e, MP_ERR_INVALID, "a consent needs both its id and from");
+    if (f == NULL)
+        return MP_OK;
+    if (!mp_uuid_valid(g->consent_id))
+        return mp_errf(e, MP_ERR_INVALID, "consent id must be a UUID");
+    if (g->systemuser_org != NULL)
+        return mp_errf(e, MP_ERR_INVALID,
+            "a grant names one party: a system user or a consent, not both");
+    if (!(strncmp(f, CONSENT_PERSON, strlen(CONSENT_PERSON)) == 0 &&
+            mp_pid_valid(f + strlen(CONSENT_PERSON))) &&
+        !(strncmp(f, CONSENT_ORG, strlen(CONSENT_ORG)) == 0 &&
+            mp_orgno_valid(f + strlen(CONSENT_ORG))))
+        return mp_errf(e, MP_ERR_INVALID,
+            "consent from must be " CONSENT_PERSON "<pid> or " CONSENT_ORG "<orgno>, valid");
+    return MP_OK;
+}
+
 enum mp_err
 grant_request_check(const struct grant_request *g, const char *own_org, struct mp_errmsg *e)
 {
@@ -146,7 +178,9 @@ grant_request_check(const struct grant_request *g, const char *own_org, struct m
         if (!absolute_uri(g->resources[i]))
             return mp_errf(e, MP_ERR_INVALID, "resource \"%.64s\" is not an absolute URI",
                 g->resources[i]);
-    return check_orgs(g, own_org, e);
+    if ((r = check_orgs(g, own_org, e)) != MP_OK)
+        return r;
+    return check_person(g, e);
 }
 
 static json_t *
@@ -166,6 +200,13 @@ systemuser_json(const struct grant_request *g)
     return d != NULL ? json_pack("[o]", d) : NULL;
 }
 
+static json_t *
+consent_json(const struct grant_request *g)
+{
+    return json_pack("[{s:s, s:s, s:s}]", "type", "urn:altinn:consent", "id", g->consent_id, "from",
+        g->consent_from);
+}
+
 static enum mp_err
 claims_optional(json_t *c, const struct grant_request *g)
 {
@@ -183,8 +224,13 @@ claims_optional(json_t *c, const struct grant_request *g)
     if (g->consumer_org != NULL &&
         json_object_set_new(c, "consumer_org", json_string(g->consumer_org)) != 0)
         return MP_ERR_NOMEM;
+    if (g->person != NULL && json_object_set_new(c, "pid", json_string(g->person)) != 0)
+        return MP_ERR_NOMEM;
     if (g->systemuser_org != NULL &&
         json_object_set_new(c, "authorization_details", systemuser_json(g)) != 0)
+        return MP_ERR_NOMEM;
+    if (g->consent_id != NULL &&
+        json_object_set_new(c, "authorization_details", consent_json(g)) != 0)
         return MP_ERR_NOMEM;
     return MP_OK;
 }

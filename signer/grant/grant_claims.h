@@ -1,5 +1,6 @@
 /* Maskinporten JWT-grant claims (PROTOCOL.md §2). The signer sets aud, iss, iat, exp and jti
- * itself; callers choose only scope, resource, consumer_org and the system user, and nothing
+ * itself; callers choose only scope, resource, consumer_org, the system user or a consent, and
+ * pid, and nothing
  * else ever reaches the claims: Maskinporten rejects unknown claims. */
 #ifndef MP_GRANT_CLAIMS_H
 #define MP_GRANT_CLAIMS_H
@@ -25,6 +26,10 @@ struct grant_request {
     const char *consumer_org;
     const char *systemuser_org;
     const char *systemuser_ref;
+    const char *person; /* the pid claim: 11 digits (common/pid.h) */
+    const char *consent_id; /* an Altinn consent request id (UUID) ... */
+    const char
+        *consent_from; /* ... and who gave it: urn:altinn:person|organization:identifier-no:N */
     unsigned int lifetime;
 };
 
@@ -33,7 +38,7 @@ struct grant_request {
 enum mp_err grant_request_check(const struct grant_request *g, const char *own_org,
     struct mp_errmsg *e);
 
-/* Claims in a stable order: aud, iss, scope, iat, exp, jti, resource, consumer_org,
+/* Claims in a stable order: aud, iss, scope, iat, exp, jti, resource, consumer_org, pid,
  * authorization_details. scope is normalised to single spaces. */
 enum mp_err grant_claims_json(const struct grant_request *g, time_t now, const char *jti,
     json_t **out, struct mp_errmsg *e);

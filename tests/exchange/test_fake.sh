@@ -89,7 +89,7 @@ expect "consumer_org = own org" 400 "combination consumer_org" \
     "$(sw "$KH" "$(base '"consumer_org":"974760673"')")"
 expect "consumer_org not delegated" 403 MP-251 "$(grant --consumer-org 974760673)"
 expect "authorization_details type" 400 MP-301 \
-    "$(sw "$KH" "$(base '"authorization_details":[{"type":"urn:altinn:consent"}]')")"
+    "$(sw "$KH" "$(base '"authorization_details":[{"type":"urn:altinn:unknown"}]')")"
 expect "authorization_details field" 400 MP-302 \
     "$(sw "$KH" "$(base '"authorization_details":[{"type":"urn:altinn:systemuser","x":1,"systemuser_org":{"authority":"iso6523-actorid-upis","ID":"0192:991825827"}}]')")"
 expect "authorization_details value" 400 MP-303 \

@@ -53,7 +53,7 @@ m, base = json.load(open(sys.argv[1])), sys.argv[2]
 assert m["issuer"] == base and m["token_endpoint"] == base + "/oauth2/token", m
 assert m["grant_types_supported"] == ["client_credentials"], m
 assert "client_secret_basic" in m["token_endpoint_auth_methods_supported"], m
-assert m["authorization_details_types_supported"] == ["urn:altinn:systemuser"], m
+assert m["authorization_details_types_supported"] == ["urn:altinn:systemuser", "urn:altinn:consent"], m
 PY
 ok "metadata: issuer $EXCH, token_endpoint /oauth2/token, client_credentials"
 
@@ -125,7 +125,7 @@ expect "a profile root may not use" 401 invalid_client /oauth2/token -d grant_ty
 expect "scope outside the profile" 400 invalid_scope /oauth2/token "${B[@]}" -d grant_type=client_credentials -d scope=altinn:other
 expect "authorization_details not JSON" 400 invalid_request /oauth2/token "${B[@]}" -d grant_type=client_credentials \
     -d "scope=$R" --data-urlencode 'authorization_details=[{"type":'
-expect "authorization_details of another type" 400 invalid_authorization_details /oauth2/token "${B[@]}" \
+expect "authorization_details of an unknown type" 400 invalid_authorization_details /oauth2/token "${B[@]}" \
     -d grant_type=client_credentials -d "scope=$R" --data-urlencode 'authorization_details=[{"type":"urn:x"}]'
 expect "scope twice" 400 invalid_request /oauth2/token "${B[@]}" -d grant_type=client_credentials -d "scope=$R" -d "scope=$R"
 expect "a malformed escape" 400 invalid_request /oauth2/token "${B[@]}" -d grant_type=client_credentials -d "scope=a%zz"

@@ -16,14 +16,30 @@
 #include "common/err.h"
 
 #define FAKE_MAX_CLIENTS 64
+#define FAKE_MAX_CONSENTS 64
 #define FAKE_MAX_JTI 65536
+
+/* The prefixes of an Altinn consent's from: a person (national identity number) or an
+ * organisation (organisation number). */
+#define FAKE_FROM_PERSON "urn:altinn:person:identifier-no:"
+#define FAKE_FROM_ORG "urn:altinn:organization:identifier-no:"
 
 struct fake_client {
     char id[128];
     char org[10];
     char *scopes, *consumer_orgs, *systemuser_orgs;
+    int pid; /* pid = yes: may ask for pid-restricted tokens */
     json_t *jwks; /* registered keys, or NULL: then x5c grants only */
     json_t *meta; /* the self-service client model; NULL for a client from the config file */
+};
+
+/* An Altinn consent from a [consent UUID] section; read-only after start-up. */
+struct fake_consent {
+    char id[40]; /* a UUID */
+    char *from; /* FAKE_FROM_PERSON or FAKE_FROM_ORG and the number */
+    char to[10]; /* the organisation the consent is given to */
+    char *resource, *valid_to; /* valid_to as written, RFC 3339 */
+    time_t valid_until; /* valid_to parsed */
 };
 
 /* A fault to apply to the next matching calls (POST /fake/fault). */
@@ -48,6 +64,9 @@ struct fake {
     pthread_mutex_t reg;
     struct fake_client clients[FAKE_MAX_CLIENTS];
     size_t nclients;
+    struct fake_consent consents[FAKE_MAX_CONSENTS];
+    size_t nconsents;
+    time_t started; /* when the config was read: the "consented" time of every consent */
     X509_STORE *trust;
     EVP_PKEY *mp_key, *altinn_key; /* the fake's own signing keys, made at start */
     char base[128]; /* http(s)://127.0.0.1:PORT */
@@ -82,6 +101,16 @@ struct fake_reply {
 /* fake_conf.c */
 enum mp_err fake_load(struct fake *f, const char *path, struct mp_errmsg *e);
 struct fake_client *fake_client_find(struct fake *f, const char *id);
+/* The consent with this id (UUIDs compare case-insensitively), or NULL. */
+const struct fake_consent *fake_consent_find(const struct fake *f, const char *id);
+/* A Norwegian national identity number (fødselsnummer, d-nummer or a synthetic test number):
+ * 11 digits and both mod-11 control digits right; the date part is not checked. */
+int fake_pid_valid(const char *s);
+/* An Altinn party URN: FAKE_FROM_PERSON and a valid pid, or FAKE_FROM_ORG and a valid
+ * organisation number. */
+int fake_from_valid(const char *s);
+/* 8-4-4-4-12 hexadecimal digits. */
+int fake_uuid_valid(const char *s);
 
 /* fake_jwt.c: compact JWTs (no verification of untrusted input happens in these helpers). */
 enum mp_err fake_jwt_sign(EVP_PKEY *key, const char *kid, json_t *claims, struct mp_buf *out);

@@ -21,6 +21,7 @@ struct grant_ctx {
     json_t *header, *claims;
     EVP_PKEY *pub; /* owned */
     int x5c;
+    const struct fake_consent *consent; /* an urn:altinn:consent grant's consent */
 };
 
 void
@@ -407,25 +408,41 @@ consumer_ok(struct fake_reply *r, const struct fake_client *cl, json_t *c)
     return 1;
 }
 
-/* authorization_details: one urn:altinn:systemuser object (PROTOCOL.md §2). */
+/* pid (PROTOCOL.md §2, D-PID): a national identity number, for a client allowed pid. */
 static int
-sysuser_ok(struct fake_reply *r, const struct fake_client *cl, json_t *c)
+pid_ok(struct fake_reply *r, const struct fake_client *cl, json_t *c)
 {
-    json_t *ad = json_object_get(c, "authorization_details"), *d, *su, *v;
-    const char *key, *id;
+    json_t *v = json_object_get(c, "pid");
 
-    if (ad == NULL)
+    if (v == NULL)
         return 1;
-    d = json_array_get(ad, 0);
-    if (!json_is_array(ad) || json_array_size(ad) != 1 || !json_is_object(d) ||
-        str(d, "type") == NULL || strcmp(str(d, "type"), "urn:altinn:systemuser") != 0) {
-        fake_mp_error(r, 400, "invalid_request", "MP-301", "Unknown authorization_details type");
+    if (!fake_pid_valid(json_string_value(v))) {
+        fake_mp_error(r, 400, "invalid_request", NULL,
+            "Invalid assertion. pid must be a national identity number: a string of 11 digits "
+            "with valid control digits");
         return 0;
     }
+    if (!cl->pid) {
+        fake_mp_error(r, 400, "invalid_request", NULL,
+            "Invalid assertion. The client is not allowed to ask for pid-restricted tokens");
+        return 0;
+    }
+    return 1;
+}
+
+/* Refuses any member of authorization_details d outside known (NULL-terminated). */
+static int
+rar_fields_ok(struct fake_reply *r, json_t *d, const char *const *known)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
     json_object_foreach(d, key, v)
     {
-        if (strcmp(key, "type") != 0 && strcmp(key, "systemuser_org") != 0 &&
-            strcmp(key, "externalRef") != 0) {
+        for (i = 0; known[i] != NULL && strcmp(key, known[i]) != 0; i++)
+            ;
+        if (known[i] == NULL) {
             fake_mp_error(r, 400, "invalid_request", "MP-302",
                 "Unknown field %.32s in "
                 "authorization_details",
@@ -433,6 +450,19 @@ sysuser_ok(struct fake_reply *r, const struct fake_client *cl, json_t *c)
             return 0;
         }
     }
+    return 1;
+}
+
+/* One urn:altinn:systemuser object (PROTOCOL.md §2). */
+static int
+sysuser_ok(struct fake_reply *r, const struct fake_client *cl, json_t *d)
+{
+    static const char *const known[] = {"type", "systemuser_org", "externalRef", NULL};
+    json_t *su;
+    const char *id;
+
+    if (!rar_fields_ok(r, d, known))
+        return 0;
     su = json_object_get(d, "systemuser_org");
     id = str(su, "ID");
     if (str(su, "authority") == NULL || strcmp(str(su, "authority"), "iso6523-actorid-upis") ||
@@ -451,6 +481,79 @@ sysuser_ok(struct fake_reply *r, const struct fake_client *cl, json_t *c)
     return 1;
 }
 
+/* One urn:altinn:consent object {type, id, from}: a consent of the config, from that party,
+ * given to the client's organisation or to the consumer_org that delegated to it, and still
+ * valid (docs.digdir.no maskinporten_func_samtykke; Altinn's "retrieve consent token"). */
+static int
+consent_ok(struct fake *f, struct fake_reply *r, struct grant_ctx *g, json_t *d)
+{
+    static const char *const known[] = {"type", "id", "from", NULL};
+    const char *id = str(d, "id"), *from = str(d, "from");
+    const char *consumer = str(g->claims, "consumer_org");
+    const struct fake_consent *cs;
+
+    if (!rar_fields_ok(r, d, known))
+        return 0;
+    if (!fake_uuid_valid(id)) {
+        fake_mp_error(r, 400, "invalid_request", "MP-303",
+            "Invalid values in authorization_details: id must be a UUID");
+        return 0;
+    }
+    if (!fake_from_valid(from)) {
+        fake_mp_error(r, 400, "invalid_request", "MP-303",
+            "Invalid values in authorization_details: from must be " FAKE_FROM_PERSON
+            "<national identity number> or " FAKE_FROM_ORG "<organization number>");
+        return 0;
+    }
+    if ((cs = fake_consent_find(f, id)) == NULL) {
+        fake_mp_error(r, 400, "invalid_request", NULL, "Consent %s not found", id);
+        return 0;
+    }
+    if (strcmp(cs->from, from) != 0) {
+        fake_mp_error(r, 400, "invalid_request", NULL, "Consent %s is not from %.64s", id, from);
+        return 0;
+    }
+    if (strcmp(cs->to, g->client->org) != 0 && consumer == NULL) {
+        fake_mp_error(r, 400, "invalid_request", NULL,
+            "Consent %s is given to %s, not to the client's organization %s", id, cs->to,
+            g->client->org);
+        return 0;
+    }
+    if (strcmp(cs->to, g->client->org) != 0 && strcmp(cs->to, consumer) != 0) {
+        fake_mp_error(r, 400, "invalid_request", NULL,
+            "Consent %s is given to %s, neither the client's organization %s nor consumer_org %s",
+            id, cs->to, g->client->org, consumer);
+        return 0;
+    }
+    if (cs->valid_until <= time(NULL)) {
+        fake_mp_error(r, 400, "invalid_request", NULL, "Consent %s expired at %s", id,
+            cs->valid_to);
+        return 0;
+    }
+    g->consent = cs;
+    return 1;
+}
+
+/* authorization_details: an array of one urn:altinn:systemuser or urn:altinn:consent object. */
+static int
+rar_ok(struct fake *f, struct fake_reply *r, struct grant_ctx *g)
+{
+    json_t *ad = json_object_get(g->claims, "authorization_details");
+    json_t *d = json_array_get(ad, 0);
+    const char *type = str(d, "type");
+
+    if (ad == NULL)
+        return 1;
+    if (json_is_array(ad) && json_array_size(ad) == 1 && type != NULL) {
+        if (strcmp(type, "urn:altinn:systemuser") == 0)
+            return sysuser_ok(r, g->client, d);
+        if (strcmp(type, "urn:altinn:consent") == 0)
+            return consent_ok(f, r, g, d);
+    }
+    fake_mp_error(r, 400, "invalid_request", "MP-301", "Unknown authorization_details type");
+    return 0;
+}
+
 static json_t *
 org_ref(const char *org)
 {
@@ -458,6 +561,21 @@ org_ref(const char *org)
 
     snprintf(id, sizeof(id), "0192:%s", org);
     return json_pack("{s:s, s:s}", "authority", "iso6523-actorid-upis", "ID", id);
+}
+
+/* The consent as Altinn expands it into the token (Altinn's "retrieve consent token"). */
+static json_t *
+consent_details(const struct fake *f, const struct fake_consent *cs)
+{
+    char consented[40];
+    struct tm tm;
+
+    gmtime_r(&f->started, &tm);
+    strftime(consented, sizeof(consented), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    return json_pack("[{s:s, s:s, s:s, s:o, s:s, s:s, s:[{s:[s], s:[{s:s, s:s}], s:{}}]}]", "type",
+        "urn:altinn:consent", "id", cs->id, "from", cs->from, "to", org_ref(cs->to), "consented",
+        consented, "validTo", cs->valid_to, "consentRights", "action", "consent", "resource",
+        "type", "urn:altinn:resource", "value", cs->resource, "metaData");
 }
 
 static void
@@ -486,7 +604,11 @@ issue_token(struct fake *f, struct fake_reply *r, const struct grant_ctx *g)
         json_object_set_new(c, "aud", json_string("unspecified"));
     else
         json_object_set(c, "aud", json_array_size(res) == 1 ? json_array_get(res, 0) : res);
-    if (json_object_get(g->claims, "authorization_details") != NULL)
+    if (json_object_get(g->claims, "pid") != NULL)
+        json_object_set(c, "pid", json_object_get(g->claims, "pid"));
+    if (g->consent != NULL)
+        json_object_set_new(c, "authorization_details", consent_details(f, g->consent));
+    else if (json_object_get(g->claims, "authorization_details") != NULL)
         json_object_set(c, "authorization_details",
             json_object_get(g->claims, "authorization_details"));
     if (fake_jwt_sign(f->mp_key, "mp-fake-1", c, tok) != MP_OK) {
@@ -534,7 +656,7 @@ grant_ok(struct fake *f, struct fake_reply *r, const char *jwt, size_t len, stru
     }
     return time_ok(r, g->claims) && scope_ok(r, g->client, g->claims) &&
         resource_ok(r, g->claims) && consumer_ok(r, g->client, g->claims) &&
-        sysuser_ok(r, g->client, g->claims) && jti_ok(f, r, g->claims);
+        pid_ok(r, g->client, g->claims) && rar_ok(f, r, g) && jti_ok(f, r, g->claims);
 }
 
 void
@@ -577,11 +699,12 @@ fake_well_known(struct fake *f, struct fake_reply *r)
     snprintf(token, sizeof(token), "%s/token", f->base);
     snprintf(jwk, sizeof(jwk), "%s/jwk", f->base);
     fake_json(r, 200,
-        json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s,s,s], s:[s]}", "issuer", f->issuer,
+        json_pack("{s:s, s:s, s:s, s:[s], s:[s], s:[s,s,s], s:[s,s]}", "issuer", f->issuer,
             "token_endpoint", token, "jwks_uri", jwk, "grant_types_supported",
             "urn:ietf:params:oauth:grant-type:jwt-bearer", "token_endpoint_auth_methods_supported",
             "private_key_jwt", "token_endpoint_auth_signing_alg_values_supported", "RS256", "RS384",
-            "RS512", "authorization_details_types_supported", "urn:altinn:systemuser"));
+            "RS512", "authorization_details_types_supported", "urn:altinn:systemuser",
+            "urn:altinn:consent"));
 }
 
 void

@@ -356,11 +356,59 @@ claims_json_refuses_an_invalid_request_and_leaves_out_unset(void **state)
     assert_non_null(strstr(err.text, "lifetime"));
 }
 
+static void
+claims_json_pid_and_consent(void **state)
+{
+    struct grant_request g = valid();
+    char *s;
+
+    (void)state;
+    g.scope = "a:b";
+    g.person = "21818297804";
+    g.consent_id = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
+    g.consent_from = "urn:altinn:person:identifier-no:03867199348";
+    assert_non_null(s = claims_text(&g));
+    assert_string_equal(s,
+        "{\"aud\":\"" AUD "\",\"iss\":\"" CLIENT "\",\"scope\":\"a:b\",\"iat\":1700000000,"
+        "\"exp\":1700000060,\"jti\":\"" JTI "\",\"pid\":\"21818297804\","
+        "\"authorization_details\":[{\"type\":\"urn:altinn:consent\","
+        "\"id\":\"77ed8698-e619-4066-9eb4-5c1eb3f165a1\","
+        "\"from\":\"urn:altinn:person:identifier-no:03867199348\"}]}");
+    free(s);
+}
+
+/* A person's number is refused without being echoed. */
+static void
+check_refuses_bad_pid_and_consent(void **state)
+{
+    struct grant_request g = valid();
+
+    (void)state;
+    g.person = "21818297805";
+    assert_refused(&g, NULL, "pid is not a national identity number");
+    assert_null(strstr(err.text, "21818297805"));
+    g = valid();
+    g.consent_id = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
+    assert_refused(&g, NULL, "needs both its id and from");
+    g.consent_from = "urn:altinn:organization:identifier-no:314159268";
+    assert_int_equal(check(&g, NULL), MP_OK);
+    g.consent_from = "urn:altinn:person:identifier-no:21818297805";
+    assert_refused(&g, NULL, "consent from must be");
+    g.consent_from = "urn:altinn:organization:identifier-no:314159268";
+    g.consent_id = "not-a-uuid";
+    assert_refused(&g, NULL, "consent id must be a UUID");
+    g.consent_id = "77ed8698-e619-4066-9eb4-5c1eb3f165a1";
+    g.systemuser_org = "314159268";
+    assert_refused(&g, NULL, "one party");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(check_accepts_a_complete_request),
+        cmocka_unit_test(claims_json_pid_and_consent),
+        cmocka_unit_test(check_refuses_bad_pid_and_consent),
         cmocka_unit_test(check_refuses_a_bad_aud),
         cmocka_unit_test(check_refuses_lifetime_0_and_121),
         cmocka_unit_test(check_refuses_consumer_org_with_a_bad_check_digit),
