@@ -4,17 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "common/hex.h"
 
 enum mp_err
 form_decode(const char *in, size_t len, int plus, char *out, size_t size)
@@ -25,9 +15,10 @@ form_decode(const char *in, size_t len, int plus, char *out, size_t size)
     for (i = 0; i < len; i++) {
         c = (unsigned char)in[i];
         if (c == '%') {
-            if (len - i < 3 || hexval(in[i + 1]) < 0 || hexval(in[i + 2]) < 0)
+            if (len - i < 3 || mp_hexval(in[i + 1], MP_HEX_ANY) < 0 ||
+                mp_hexval(in[i + 2], MP_HEX_ANY) < 0)
                 return MP_ERR_PARSE;
-            c = hexval(in[i + 1]) * 16 + hexval(in[i + 2]);
+            c = mp_hexval(in[i + 1], MP_HEX_ANY) * 16 + mp_hexval(in[i + 2], MP_HEX_ANY);
             i += 2;
         } else if (c == '+' && plus)
             c = ' ';
