@@ -419,9 +419,13 @@ exchange_cmd_client(int argc, char **argv)
     enum mp_err r;
     int used, rc;
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(client_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    /* "keys" alone or "keys --help" asks for the usage too: keys is a group, not a command. */
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 ||
+        (strcmp(argv[1], "keys") == 0 && (argc == 2 || strcmp(argv[2], "--help") == 0))) {
+        int usage_error = argc < 2 || (argc == 2 && strcmp(argv[1], "keys") == 0);
+
+        fputs(client_usage, usage_error ? stderr : stdout);
+        return usage_error ? 2 : 0;
     }
     if ((cmd = find_command(argc, argv, &used)) == NULL)
         return opts_exit(client_usage_error("unknown command \"%s%s%s\"", argv[1],

@@ -1,4 +1,4 @@
-/* mp-exchange serve: daemon glue; SIGTERM/SIGINT stop it (taken with sigwait). */
+/* mp-exchange serve: daemon glue; SIGTERM/SIGINT stop it, SIGHUP is logged (sigwait). */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -91,8 +91,14 @@ serve_run(struct exchange *x, const sigset_t *set, struct mp_errmsg *e)
     }
     mp_info("tokens from %s and %s, grants from %s", x->pipeline.token_url, x->pipeline.altinn_url,
         x->conf->signer_socket);
-    while (sigwait(set, &sig) != 0)
-        ;
+    /* SIGHUP (systemctl reload, a log rotation's postrotate) must not stop a token service:
+     * nothing here is re-read, so it says so and keeps serving, with its cache. */
+    while (sigwait(set, &sig) != 0 || sig == SIGHUP)
+        if (sig == SIGHUP) {
+            mp_info("SIGHUP: mp-exchange re-reads nothing; restart it to apply a changed "
+                    "config (cached tokens would be fetched again)");
+            sig = 0;
+        }
     mp_info("signal %d: stopping", sig);
     keywatch_stop(kw);
     api_stop(a);
@@ -120,6 +126,7 @@ exchange_cmd_serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if ((rc = serve_run(&x, &set, &e)) != 0)
         fprintf(stderr, "mp-exchange: error: %s\n", e.text);

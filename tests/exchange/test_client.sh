@@ -140,7 +140,12 @@ cl usage create --name x
 [ "$RC" = 2 ] || fail "usage error exit $RC"
 cl usage2 create --name x --description y --scope "a b"
 [ "$RC" = 2 ] || fail "a scope with a space: exit $RC"
-ok "usage errors exit 2"
+"$MP_EXCHANGE" client keys --help >"$T/keys-help" || fail "client keys --help: exit $?"
+grep -q "keys add" "$T/keys-help" || fail "client keys --help: $(cat "$T/keys-help")"
+RC=0
+"$MP_EXCHANGE" client keys >/dev/null 2>&1 || RC=$?
+[ "$RC" = 2 ] || fail "client keys alone: exit $RC"
+ok "usage errors exit 2; client keys --help prints the usage (exit 0)"
 
 cl show show "$NEW" --json
 [ "$RC" = 0 ] || fail "show: $(err show)"

@@ -214,6 +214,13 @@ expect "Host: evil.example" 421 invalid_request /oauth2/token -H 'Host: evil.exa
     -d grant_type=client_credentials -d "scope=$R"
 expect "Origin" 403 access_denied /api/v1/token -H 'Origin: http://evil.example' -d identity_provider=maskinporten -d "target=$R"
 
+# --- SIGHUP (systemctl reload, logrotate) neither stops the exchange nor empties its cache.
+kill -HUP "$EXCH_PID"
+line_value "$T/exchange.err" '/SIGHUP: mp-exchange re-reads nothing/p' >/dev/null || fail "no SIGHUP line: $(tail -2 "$T/exchange.err")"
+[ "$(texas "{\"identity_provider\":\"maskinporten\",\"target\":\"$R\"}")" = 200 ] &&
+    [ "$(field access_token)" = "$T2" ] || fail "after SIGHUP: $(cat "$T/body")"
+ok "SIGHUP: logged, still serving, the cached token kept"
+
 # --- nothing secret in the logs; the audit log holds every decision and verifies.
 ! grep -F -e "$SECRET" -e "$enc" -e wrong "$T/exchange.err" "$T/signer.err" || fail "a client secret reached a log"
 ! grep -q 'eyJ' "$T/exchange.err" "$T/signer.err" || fail "a token or grant reached a log"
