@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,7 +254,30 @@ struct conf_load {
     void *cur;
     const void *opened[MP_CONF_MAX_SECTIONS];
     size_t nopened;
+    /* Which keys each section (and, last, the global part) has set, by table index. */
+    uint64_t seen[MP_CONF_MAX_SECTIONS + 1];
 };
+
+/* A second "key =" in one section would silently override the first (two allow_uids lines,
+ * the second one an edit meant to replace nothing): refused, unless the key repeats by design. */
+static enum mp_err
+load_once(struct conf_load *l, const struct mp_conf_kw *t, const char *key, struct mp_errmsg *e)
+{
+    const struct mp_conf_kw *kw = kw_find(t, key);
+    uint64_t *seen =
+        &l->seen[l->nopened == 0 || t == l->s->global ? MP_CONF_MAX_SECTIONS : l->nopened - 1];
+    size_t i = kw != NULL ? (size_t)(kw - t) : 64;
+
+    if (i >= 64 || kw->repeat)
+        return MP_OK;
+    if (*seen & ((uint64_t)1 << i))
+        return mp_errf(e, MP_ERR_PARSE,
+            "%s is set twice here; one line a setting (the second "
+            "would silently override the first)",
+            key);
+    *seen |= (uint64_t)1 << i;
+    return MP_OK;
+}
 
 /* A second header for the same name would silently merge into, and override, the first. */
 static enum mp_err
@@ -286,11 +310,16 @@ load_cb(void *arg, const char *section, const char *name, const char *key, const
 {
     struct conf_load *l = arg;
 
+    const struct mp_conf_kw *t = *section == '\0' ? l->s->global : l->s->section;
+    enum mp_err r;
+
     if (key == NULL)
         return load_section(l, section, name, e);
+    if ((r = load_once(l, t, key, e)) != MP_OK)
+        return r;
     if (*section == '\0')
-        return kw_set(l->s->global, l->obj, "", key, value, e);
-    return kw_set(l->s->section, l->cur, l->s->kind, key, value, e);
+        return kw_set(t, l->obj, "", key, value, e);
+    return kw_set(t, l->cur, l->s->kind, key, value, e);
 }
 
 enum mp_err

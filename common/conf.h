@@ -56,6 +56,7 @@ struct mp_conf_kw {
     const char *unit; /* appended to the range message: " seconds"; NULL: none */
     mp_conf_parse_fn parse; /* MP_CONF_FUNC only */
     mp_conf_print_fn print; /* MP_CONF_FUNC only */
+    int repeat; /* may appear more than once in a section (module_env); else a repeat is an error */
 };
 
 /* Entries for the field f of struct st, the key spelled like the field; a table ends with

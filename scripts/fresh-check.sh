@@ -44,6 +44,13 @@ mount_in proc proc "$root/proc"
 mount_in sysfs sys "$root/sys"
 mount_in bind /dev "$root/dev"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# The host network's own trust anchors (a TLS-inspecting egress proxy's CA), like its resolver:
+# placed before ca-certificates is installed, whose update-ca-certificates then adds them.
+# Nothing of the project's; a machine on the open internet has none and needs none.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 
 # The commit being checked, as a user's clone would have it (nothing untracked, nothing built).
 git -C "$MP_ROOT" rev-parse HEAD >/dev/null || mp_die "$MP_ROOT is not a git checkout"

@@ -38,7 +38,11 @@ mp_npm_ci() { # SRC DIR
     mkdir -p "$dir"
     cp "$src/package.json" "$src/package-lock.json" "$dir/"
     mp_say "installing the npm packages $src/package-lock.json pins into $dir (npm ci)"
-    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) || mp_die "npm ci in $dir failed"
+    # The system's CA store, as apt and curl use it: one place to trust a TLS-inspecting proxy.
+    local ca=()
+    [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(--cafile /etc/ssl/certs/ca-certificates.crt)
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts "${ca[@]}" >/dev/null) ||
+        mp_die "npm ci in $dir failed"
 }
 
 # Configures and builds into DIR (default build/) with the given extra CMake arguments.

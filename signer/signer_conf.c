@@ -270,7 +270,8 @@ static const struct mp_conf_kw global_kw[] = {
     {.name = "module_env",
         .type = MP_CONF_FUNC,
         .parse = kw_module_env,
-        .print = kw_module_env_print},
+        .print = kw_module_env_print,
+        .repeat = 1},
     G(pin_file, MP_CONF_STR), /* the path only: the PIN itself is never in the config */
     G(socket, MP_CONF_STR),
     G(socket_mode, MP_CONF_MODE),

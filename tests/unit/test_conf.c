@@ -428,12 +428,16 @@ table_fills_every_type_and_sections(void **state)
     thing_clear();
 }
 
+/* The second line of a key is refused at its line, not silently taken over the first. */
 static void
-table_last_line_wins_for_a_string(void **state)
+table_a_key_twice_is_refused(void **state)
 {
     (void)state;
-    assert_int_equal(load("path = /first\npath = /second\n"), MP_OK);
-    assert_string_equal(thing.path, "/second");
+    assert_load_fails("path = /first\npath = /second\n", MP_ERR_PARSE,
+        "t.conf:2: path is set twice here; one line a setting (the second would silently "
+        "override the first)");
+    thing_clear();
+    assert_int_equal(load("[item one]\nlabel = a\n[item two]\nlabel = b\n"), MP_OK);
     thing_clear();
 }
 
@@ -596,7 +600,7 @@ main(void)
         cmocka_unit_test(conf_last_line_without_newline_is_delivered),
         cmocka_unit_test(conf_parse_file_labels_errors_with_the_path),
         cmocka_unit_test(table_fills_every_type_and_sections),
-        cmocka_unit_test(table_last_line_wins_for_a_string),
+        cmocka_unit_test(table_a_key_twice_is_refused),
         cmocka_unit_test(table_range_error_names_the_key_and_the_range),
         cmocka_unit_test(table_mode_must_be_octal),
         cmocka_unit_test(table_callback_errors_pass_through),

@@ -325,6 +325,26 @@ signer_conf_workers_is_range_checked(void **state)
     assert_load_fails("workers = 65\n", MP_ERR_INVALID, "t.conf:1: workers must be 1..64");
 }
 
+/* A key twice in one section is refused at the second line; the same key in two sections,
+ * and module_env (repeatable by design), are not. */
+static void
+signer_conf_key_twice_is_refused(void **state)
+{
+    (void)state;
+    assert_load_fails("[profile a]\nallow_uids = 1000\nscopes = x:y\nallow_uids = 0\n",
+        MP_ERR_PARSE,
+        "t.conf:4: allow_uids is set twice here; one line a setting (the second would silently "
+        "override the first)");
+    assert_int_equal(fresh(NULL), 0);
+    assert_load_fails("socket = /a\nsocket = /b\n", MP_ERR_PARSE,
+        "t.conf:2: socket is set twice here; one line a setting (the second would silently "
+        "override the first)");
+    assert_int_equal(fresh(NULL), 0);
+    assert_int_equal(load("module_env = A=1\nmodule_env = B=2\n[profile a]\nscopes = x:y\n"
+                          "[profile b]\nscopes = x:y\n"),
+        MP_OK);
+}
+
 static void
 signer_conf_duplicate_profile_is_refused_at_its_header(void **state)
 {
@@ -480,6 +500,7 @@ main(void)
         cmocka_unit_test_setup(signer_conf_apply_module_env_sets_the_environment, fresh),
         cmocka_unit_test_setup(signer_conf_workers_is_range_checked, fresh),
         cmocka_unit_test_setup(signer_conf_duplicate_profile_is_refused_at_its_header, fresh),
+        cmocka_unit_test_setup(signer_conf_key_twice_is_refused, fresh),
         cmocka_unit_test_setup(signer_conf_profile_name_over_63_characters_is_refused, fresh),
         cmocka_unit_test_setup(signer_conf_profile_name_outside_the_charset_is_refused, fresh),
         cmocka_unit_test_setup(signer_conf_comma_in_a_list_is_refused_with_its_line, fresh),
