@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/orgno.h"
+
 /* 11 - (sum mod 11), 11 giving 0; 10 means no valid number has these digits (-1). */
 static int
 control(const char *s, const int *w, int n)
@@ -28,4 +30,16 @@ mp_pid_valid(const char *s)
         if (s[i] < '0' || s[i] > '9')
             return false;
     return control(s, w1, 9) == s[9] - '0' && control(s, w2, 10) == s[10] - '0';
+}
+
+bool
+mp_party_urn_valid(const char *urn)
+{
+    size_t np = strlen(MP_URN_PERSON), no = strlen(MP_URN_ORG);
+
+    if (urn == NULL)
+        return false;
+    if (strncmp(urn, MP_URN_PERSON, np) == 0)
+        return mp_pid_valid(urn + np);
+    return strncmp(urn, MP_URN_ORG, no) == 0 && mp_orgno_valid(urn + no);
 }

@@ -9,4 +9,11 @@
 
 bool mp_pid_valid(const char *s);
 
+/* Altinn's names for a party, as a consent's "from" carries them. */
+#define MP_URN_PERSON "urn:altinn:person:identifier-no:"
+#define MP_URN_ORG "urn:altinn:organization:identifier-no:"
+
+/* True for MP_URN_PERSON + a valid pid, or MP_URN_ORG + a valid organisation number. */
+bool mp_party_urn_valid(const char *urn);
+
 #endif

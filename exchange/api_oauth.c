@@ -64,29 +64,41 @@ bad(struct oreq *o, const char *error, const char *text)
     return MP_ERR_INVALID;
 }
 
+/* Marks a once-only parameter seen, refusing a repeat. */
+static enum mp_err
+first_time(struct oreq *o, unsigned int bit, const char *name, struct mp_errmsg *e)
+{
+    if (o->seen & bit)
+        return mp_errf(e, MP_ERR_INVALID, "parameter %s is given twice", name);
+    o->seen |= bit;
+    return MP_OK;
+}
+
 /* Copies a once-only parameter, refusing a repeat and an oversized value. */
 static enum mp_err
 once(struct oreq *o, unsigned int bit, const char *name, char *dst, size_t size, const char *v,
     struct mp_errmsg *e)
 {
-    if (o->seen & bit)
-        return mp_errf(e, MP_ERR_INVALID, "parameter %s is given twice", name);
-    o->seen |= bit;
+    if (first_time(o, bit, name, e) != MP_OK)
+        return MP_ERR_INVALID;
     if (strlen(v) >= size)
         return mp_errf(e, MP_ERR_INVALID, "parameter %s is over %zu bytes", name, size - 1);
     memcpy(dst, v, strlen(v) + 1);
     return MP_OK;
 }
 
+/* authorization_details as text (a form value) or parsed (a JSON body's array or string):
+ * details of the wrong shape are RFC 9396's invalid_authorization_details, not JSON is the
+ * caller's invalid_request. */
 static enum mp_err
-set_authz(struct oreq *o, const char *v, struct mp_errmsg *e)
+set_authz(struct oreq *o, const char *text, json_t *parsed, struct mp_errmsg *e)
 {
     enum mp_err r;
 
-    if (o->seen & SEEN_AUTHZ)
-        return mp_errf(e, MP_ERR_INVALID, "parameter authorization_details is given twice");
-    o->seen |= SEEN_AUTHZ;
-    if ((r = token_req_authz(&o->q, v, e)) == MP_ERR_INVALID)
+    if (first_time(o, SEEN_AUTHZ, "authorization_details", e) != MP_OK)
+        return MP_ERR_INVALID;
+    r = parsed != NULL ? token_req_authz_json(&o->q, parsed, e) : token_req_authz(&o->q, text, e);
+    if (r == MP_ERR_INVALID)
         xerr_set(&o->err, 400, "invalid_authorization_details", "%s", e->text);
     return r;
 }
@@ -94,9 +106,8 @@ set_authz(struct oreq *o, const char *v, struct mp_errmsg *e)
 static enum mp_err
 set_token(struct oreq *o, const char *v, struct mp_errmsg *e)
 {
-    if (o->seen & SEEN_TOKEN)
-        return mp_errf(e, MP_ERR_INVALID, "parameter token is given twice");
-    o->seen |= SEEN_TOKEN;
+    if (first_time(o, SEEN_TOKEN, "token", e) != MP_OK)
+        return MP_ERR_INVALID;
     if ((o->token = strdup(v)) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     return MP_OK;
@@ -105,9 +116,8 @@ set_token(struct oreq *o, const char *v, struct mp_errmsg *e)
 static enum mp_err
 set_skip(struct oreq *o, const char *v, struct mp_errmsg *e)
 {
-    if (o->seen & SEEN_SKIP)
-        return mp_errf(e, MP_ERR_INVALID, "parameter skip_cache is given twice");
-    o->seen |= SEEN_SKIP;
+    if (first_time(o, SEEN_SKIP, "skip_cache", e) != MP_OK)
+        return MP_ERR_INVALID;
     if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
         return mp_errf(e, MP_ERR_INVALID, "skip_cache must be true or false");
     o->q.skip_cache = v[0] == 't';
@@ -126,7 +136,7 @@ on_param(void *ctx, const char *k, const char *v, struct mp_errmsg *e)
     if (strcmp(k, "resource") == 0)
         return token_req_set(&o->q, k, v, e);
     if (strcmp(k, "authorization_details") == 0)
-        return set_authz(o, v, e);
+        return set_authz(o, v, NULL, e);
     if (texas && strcmp(k, "identity_provider") == 0)
         return once(o, SEEN_IDP, k, o->idp, sizeof(o->idp), v, e);
     if (texas && strcmp(k, "skip_cache") == 0)
@@ -173,10 +183,7 @@ json_fields(struct oreq *o, json_t *j, struct mp_errmsg *e)
     o->q.skip_cache = json_is_true(skip);
     if (authz == NULL || json_is_null(authz))
         return MP_OK;
-    o->seen |= SEEN_AUTHZ;
-    if ((r = token_req_authz_json(&o->q, authz, e)) == MP_ERR_INVALID)
-        xerr_set(&o->err, 400, "invalid_authorization_details", "%s", e->text);
-    return r;
+    return set_authz(o, NULL, authz, e);
 }
 
 static enum mp_err

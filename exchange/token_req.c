@@ -90,9 +90,6 @@ authz_org(struct token_req *q, const json_t *org, struct mp_errmsg *e)
     return MP_OK;
 }
 
-#define CONSENT_PERSON "urn:altinn:person:identifier-no:"
-#define CONSENT_ORG "urn:altinn:organization:identifier-no:"
-
 /* {type:"urn:altinn:consent", id, from}: exactly those members. */
 static enum mp_err
 authz_consent(struct token_req *q, json_t *d, struct mp_errmsg *e)
@@ -105,12 +102,9 @@ authz_consent(struct token_req *q, json_t *d, struct mp_errmsg *e)
             "authorization_details: a consent is {\"type\",\"id\",\"from\"}, all strings");
     if (!mp_uuid_valid(id))
         return mp_errf(e, MP_ERR_INVALID, "authorization_details: consent id must be a UUID");
-    if (!(strncmp(from, CONSENT_PERSON, strlen(CONSENT_PERSON)) == 0 &&
-            mp_pid_valid(from + strlen(CONSENT_PERSON))) &&
-        !(strncmp(from, CONSENT_ORG, strlen(CONSENT_ORG)) == 0 &&
-            mp_orgno_valid(from + strlen(CONSENT_ORG))))
+    if (!mp_party_urn_valid(from))
         return mp_errf(e, MP_ERR_INVALID,
-            "authorization_details: consent from must be " CONSENT_PERSON "<pid> or " CONSENT_ORG
+            "authorization_details: consent from must be " MP_URN_PERSON "<pid> or " MP_URN_ORG
             "<orgno>");
     if (q->su_org[0] != '\0' || q->consent_id[0] != '\0')
         return mp_errf(e, MP_ERR_INVALID, "a grant names one party: a system user or a consent");

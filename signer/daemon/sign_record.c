@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/frame.h"
+#include "common/pid.h"
 #include "common/text.h"
 #include "signer/audit/audit_format.h"
 #include "signer/audit/audit_person.h"
@@ -74,8 +75,6 @@ put_resources(json_t *c, const struct grant_request *g)
     return ok;
 }
 
-#define PERSON_URN "urn:altinn:person:identifier-no:"
-
 /* A pid as its keyed mark (audit_person.h), never the number. */
 static int
 put_person(json_t *c, const char *k, const char *pid, const struct mp_secret *key)
@@ -92,12 +91,12 @@ put_person(json_t *c, const char *k, const char *pid, const struct mp_secret *ke
 static int
 put_consent_from(json_t *c, const char *from, const struct mp_secret *key)
 {
-    char mark[AUDIT_PERSON_MARK_MAX], v[sizeof(PERSON_URN) + AUDIT_PERSON_MARK_MAX];
+    char mark[AUDIT_PERSON_MARK_MAX], v[sizeof(MP_URN_PERSON) + AUDIT_PERSON_MARK_MAX];
 
-    if (from == NULL || strncmp(from, PERSON_URN, strlen(PERSON_URN)) != 0)
+    if (from == NULL || strncmp(from, MP_URN_PERSON, strlen(MP_URN_PERSON)) != 0)
         return put_text(c, "consent_from", from);
-    audit_person_mark(key, from + strlen(PERSON_URN), mark);
-    snprintf(v, sizeof(v), "%s%s", PERSON_URN, mark);
+    audit_person_mark(key, from + strlen(MP_URN_PERSON), mark);
+    snprintf(v, sizeof(v), "%s%s", MP_URN_PERSON, mark);
     return put(c, "consent_from", json_string(v));
 }
 

@@ -124,9 +124,6 @@ check_orgs(const struct grant_request *g, const char *own_org, struct mp_errmsg 
     return MP_OK;
 }
 
-#define CONSENT_PERSON "urn:altinn:person:identifier-no:"
-#define CONSENT_ORG "urn:altinn:organization:identifier-no:"
-
 /* pid and consent name people: no message echoes their values. */
 static enum mp_err
 check_person(const struct grant_request *g, struct mp_errmsg *e)
@@ -145,12 +142,9 @@ check_person(const struct grant_request *g, struct mp_errmsg *e)
     if (g->systemuser_org != NULL)
         return mp_errf(e, MP_ERR_INVALID,
             "a grant names one party: a system user or a consent, not both");
-    if (!(strncmp(f, CONSENT_PERSON, strlen(CONSENT_PERSON)) == 0 &&
-            mp_pid_valid(f + strlen(CONSENT_PERSON))) &&
-        !(strncmp(f, CONSENT_ORG, strlen(CONSENT_ORG)) == 0 &&
-            mp_orgno_valid(f + strlen(CONSENT_ORG))))
+    if (!mp_party_urn_valid(f))
         return mp_errf(e, MP_ERR_INVALID,
-            "consent from must be " CONSENT_PERSON "<pid> or " CONSENT_ORG "<orgno>, valid");
+            "consent from must be " MP_URN_PERSON "<pid> or " MP_URN_ORG "<orgno>, valid");
     return MP_OK;
 }
 
