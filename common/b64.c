@@ -44,7 +44,7 @@ mp_b64_encode(struct mp_buf *out, const void *in, size_t len)
 }
 
 static int
-url_val(char c)
+url_val(char c, int std)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -52,15 +52,15 @@ url_val(char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '-')
+    if (c == (std ? '+' : '-'))
         return 62;
-    if (c == '_')
+    if (c == (std ? '/' : '_'))
         return 63;
     return -1;
 }
 
 static enum mp_err
-url_decode(struct mp_buf *out, const char *in, size_t len)
+url_decode(struct mp_buf *out, const char *in, size_t len, int std)
 {
     unsigned char o[3];
     uint32_t v = 0;
@@ -71,7 +71,7 @@ url_decode(struct mp_buf *out, const char *in, size_t len)
     if (len % 4 == 1)
         return MP_ERR_PARSE;
     for (i = 0; i < len; i++) {
-        if ((d = url_val(in[i])) < 0)
+        if ((d = url_val(in[i], std)) < 0)
             return MP_ERR_PARSE;
         v = (v << 6) | (uint32_t)d;
         bits += 6;
@@ -96,9 +96,25 @@ enum mp_err
 mp_b64url_decode(struct mp_buf *out, const char *in, size_t len)
 {
     size_t start = mp_buf_len(out);
-    enum mp_err r = url_decode(out, in, len);
+    enum mp_err r = url_decode(out, in, len, 0);
 
     if (r != MP_OK)
+        mp_buf_truncate(out, start);
+    return r;
+}
+
+/* Padded: a length of 4k, at most two '=' and only at the end. */
+enum mp_err
+mp_b64_decode(struct mp_buf *out, const char *in, size_t len)
+{
+    size_t start = mp_buf_len(out), pad = 0;
+    enum mp_err r;
+
+    if (len % 4 != 0)
+        return MP_ERR_PARSE;
+    while (pad < 2 && len > pad && in[len - 1 - pad] == '=')
+        pad++;
+    if ((r = url_decode(out, in, len - pad, 1)) != MP_OK)
         mp_buf_truncate(out, start);
     return r;
 }

@@ -12,5 +12,6 @@ enum mp_err mp_b64_encode(struct mp_buf *out, const void *in, size_t len);
 /* Appends the decoded bytes; MP_ERR_PARSE on any non-canonical input, and then (as on any
  * failure) out is left as it was. */
 enum mp_err mp_b64url_decode(struct mp_buf *out, const char *in, size_t len);
+enum mp_err mp_b64_decode(struct mp_buf *out, const char *in, size_t len);
 
 #endif

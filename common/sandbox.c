@@ -85,19 +85,19 @@ mp_sandbox_drop_root(const char *user, const char *service_user, struct mp_errms
 static const char *const allowed[] = {"read", "write", "readv", "writev", "pread64", "pwrite64",
     "preadv", "pwritev", "lseek", "close", "openat", "open", "newfstatat", "fstat", "stat", "lstat",
     "statx", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64", "fcntl",
-    "dup", "dup2", "dup3", "pipe2", "flock", "fsync", "fdatasync", "ftruncate", "rename",
-    "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "fchmod", "umask", "statfs",
-    "fstatfs", "getcwd", "ioctl", "mmap", "munmap", "mprotect", "mremap", "brk", "madvise", "mlock",
-    "munlock", "mincore", "futex", "set_robust_list", "get_robust_list", "rseq", "set_tid_address",
-    "exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait",
-    "sigaltstack", "tgkill", "tkill", "getpid", "gettid", "clock_gettime", "clock_getres",
-    "gettimeofday", "time", "nanosleep", "clock_nanosleep", "sched_yield", "sched_getaffinity",
-    "getrandom", "poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait",
-    "epoll_pwait", "eventfd2", "socket", "socketpair", "connect", "accept", "accept4", "bind",
-    "listen", "getsockname", "getpeername", "getsockopt", "setsockopt", "sendto", "recvfrom",
-    "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "getuid", "geteuid", "getgid",
-    "getegid", "getresuid", "getresgid", "getgroups", "uname", "prlimit64", "getrlimit", "sysinfo",
-    "restart_syscall", "membarrier"};
+    "dup", "dup2", "dup3", "pipe2", "flock", "fsync", "fdatasync", "ftruncate", "link", "linkat",
+    "rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "fchmod", "umask",
+    "statfs", "fstatfs", "getcwd", "ioctl", "mmap", "munmap", "mprotect", "mremap", "brk",
+    "madvise", "mlock", "munlock", "mincore", "futex", "set_robust_list", "get_robust_list", "rseq",
+    "set_tid_address", "exit", "exit_group", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+    "rt_sigtimedwait", "sigaltstack", "tgkill", "tkill", "getpid", "gettid", "clock_gettime",
+    "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep", "sched_yield",
+    "sched_getaffinity", "getrandom", "poll", "ppoll", "select", "pselect6", "epoll_create1",
+    "epoll_ctl", "epoll_wait", "epoll_pwait", "eventfd2", "socket", "socketpair", "connect",
+    "accept", "accept4", "bind", "listen", "getsockname", "getpeername", "getsockopt", "setsockopt",
+    "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown", "getuid",
+    "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups", "uname", "prlimit64",
+    "getrlimit", "sysinfo", "restart_syscall", "membarrier"};
 
 #ifdef __SANITIZE_ADDRESS__
 /* Sanitizer builds (scripts/test.sh) only: at exit LeakSanitizer stops the world from a task it

@@ -40,7 +40,7 @@ include_rules=(
     "pkcs11/|common/ pkcs11/"
     "signer/audit/|common/ signer/audit/"
     "signer/grant/|common/ pkcs11/hsm.h signer/signer_conf.h signer/grant/ signer/audit/"
-    "signer/signer_conf|common/ signer/signer_conf.h signer/grant/grant_claims.h signer/grant/jws.h"
+    "signer/signer_conf|common/ signer/signer_conf.h signer/grant/grant_claims.h signer/grant/jws.h signer/audit/audit_note.h"
     "signer/daemon/|common/ pkcs11/hsm.h signer/signer_conf.h signer/grant/ signer/audit/ signer/daemon/"
     "signer/cli/|common/ pkcs11/hsm.h signer/"
     "exchange/|common/ exchange/"

@@ -4,7 +4,7 @@
 MP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Packages each job needs on Debian 12.
-MP_PKGS_BUILD="build-essential cmake pkg-config libssl-dev libp11-kit-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libseccomp-dev scdoc"
+MP_PKGS_BUILD="build-essential cmake pkg-config libssl-dev libp11-kit-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libseccomp-dev scdoc zlib1g-dev"
 MP_PKGS_RUN="softhsm2 openssl python3 ca-certificates"
 MP_PKGS_TEST="libcmocka-dev passwd util-linux opensc python3-jwt python3-cryptography jose valgrind clang-format chromium mandoc man-db python3-requests-unixsocket python3-requests-oauthlib python3-authlib p11-kit p11-kit-modules libtpm2-pkcs11-1 libtpm2-pkcs11-tools swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0 libnss3-tools iproute2 procps"
 

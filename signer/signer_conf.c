@@ -13,6 +13,7 @@
 #include "common/num.h"
 #include "common/profile_name.h"
 #include "common/sandbox.h"
+#include "signer/audit/audit_note.h"
 
 #define DEFAULT_LIFETIME 60
 
@@ -25,6 +26,7 @@ signer_conf_new(void)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
 
         c->socket_mode = 0660;
+        c->anchor_timeout = 10;
         /* One signing worker per core saturates a CPU-bound token (SoftHSM); a network HSM
          * with its own parallelism wants more: set workers. */
         c->workers = n < 2 ? 2 : n > 16 ? 16 : (unsigned int)n;
@@ -65,6 +67,8 @@ signer_conf_free(struct signer_conf *c)
     free(c->socket_group);
     free(c->audit_log);
     free(c->audit_key);
+    free(c->audit_origin);
+    free(c->anchor_command);
     free(c->user);
     free(c->audit_person_key_file);
     mp_secret_free(c->person_key);
@@ -278,6 +282,11 @@ static const struct mp_conf_kw global_kw[] = {
     G(socket_group, MP_CONF_STR),
     G(audit_log, MP_CONF_STR),
     G(audit_key, MP_CONF_STR),
+    MP_CONF_STR_KW(struct signer_conf, audit_origin, AUDIT_ORIGIN_MAX),
+    MP_CONF_UINT_KW(struct signer_conf, audit_rotate_bytes, 0, 4000000000U, " bytes"),
+    MP_CONF_UINT_KW(struct signer_conf, audit_rotate_interval, 0, 31622400, " seconds"),
+    G(anchor_command, MP_CONF_STR),
+    MP_CONF_UINT_KW(struct signer_conf, anchor_timeout, 1, 600, " seconds"),
     MP_CONF_UINT_KW(struct signer_conf, workers, 1, 64, NULL),
     G(user, MP_CONF_STR),
     MP_SANDBOX_KW(struct signer_conf, sandbox),
@@ -386,12 +395,28 @@ person_key(struct signer_conf *c, struct mp_errmsg *e)
     return person_key_read(c, &c->person_key, e);
 }
 
+/* The audit keys whose values the keyword table cannot judge alone. */
+static enum mp_err
+audit_keys_check(const struct signer_conf *c, struct mp_errmsg *e)
+{
+    if (c->audit_origin != NULL && !audit_origin_valid(c->audit_origin))
+        return mp_errf(e, MP_ERR_INVALID,
+            "audit_origin must be printable ASCII without spaces or '+' (a name such as "
+            "example.no/mp-signer/audit)");
+    if (c->anchor_command != NULL && c->anchor_command[0] != '/')
+        return mp_errf(e, MP_ERR_INVALID, "anchor_command must be an absolute path");
+    return MP_OK;
+}
+
 enum mp_err
 signer_conf_check(const void *obj, struct mp_errmsg *e)
 {
     struct mp_secret *k = NULL;
-    enum mp_err r = person_key_read(obj, &k, e);
+    enum mp_err r;
 
+    if ((r = audit_keys_check(obj, e)) != MP_OK)
+        return r;
+    r = person_key_read(obj, &k, e);
     mp_secret_free(k);
     return r;
 }
@@ -401,6 +426,8 @@ signer_conf_load(struct signer_conf *c, const char *path, struct mp_errmsg *e)
 {
     enum mp_err r = mp_conf_load_file(path, &signer_conf_schema, c, e);
 
+    if (r == MP_OK)
+        r = audit_keys_check(c, e);
     return r != MP_OK ? r : person_key(c, e);
 }
 
@@ -410,6 +437,8 @@ signer_conf_load_text(struct signer_conf *c, const char *text, const char *label
 {
     enum mp_err r = mp_conf_load_text(text, strlen(text), label, &signer_conf_schema, c, e);
 
+    if (r == MP_OK)
+        r = audit_keys_check(c, e);
     return r != MP_OK ? r : person_key(c, e);
 }
 

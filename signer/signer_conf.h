@@ -62,6 +62,11 @@ struct signer_conf {
     char *socket_group;
     char *audit_log;
     char *audit_key;
+    char *audit_origin; /* checkpoint notes' origin for a new log (audit_format.h) */
+    unsigned int audit_rotate_bytes; /* 0: no rotation by size */
+    unsigned int audit_rotate_interval; /* seconds; 0: no rotation by age */
+    char *anchor_command; /* run with each checkpoint note on stdin (audit_relay.h) */
+    unsigned int anchor_timeout; /* seconds */
     unsigned int workers; /* signing workers, one session each; default: online CPUs */
     char *user; /* started as root: become this user before touching the token */
     int sandbox; /* enum mp_sandbox_mode: enforce (default), log, off */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -17,14 +18,15 @@
 #include "common/log.h"
 #include "common/uuid.h"
 #include "signer/audit/audit_format.h"
+#include "signer/audit/audit_note.h"
 #include "signer/audit/audit_verify.h"
 #include "signer/audit/audit_writer_int.h"
 
 /* Room for a torn tail and the two complete lines before it, each at most a line long. */
 #define TAIL_SCAN (3 * (AUDIT_MAX_LINE + 1))
 
-static enum mp_err
-fsync_dir(const char *path)
+enum mp_err
+audit_fsync_dir(const char *path)
 {
     char copy[512];
     int fd;
@@ -160,7 +162,7 @@ torn_keep(const char *log, const char *torn, const unsigned char *data, size_t l
         if (ftruncate(fd, st.st_size) != 0)
             mp_error("audit log %s: cannot cut a partial write from %s: %s", log, torn,
                 strerror(errno));
-    } else if (created && fsync_dir(torn) != MP_OK)
+    } else if (created && audit_fsync_dir(torn) != MP_OK)
         why = "cannot sync its directory";
     if (why != NULL) {
         mp_errf(e, r, "audit log %s: cannot keep its torn tail in %s: %s; nothing was cut", log,
@@ -251,8 +253,12 @@ header_write(struct audit *a, struct mp_errmsg *e)
         return mp_errf(e, MP_ERR_IO, "no randomness for the audit log nonce");
     for (i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", nonce[i]);
-    if ((h = json_pack("{s:s, s:i, s:s}", "event", "header", "v", AUDIT_VERSION, "nonce", hex)) ==
-        NULL)
+    if (a->have_cp && a->cp.origin != NULL)
+        snprintf(a->origin, sizeof(a->origin), "%s", a->cp.origin);
+    else
+        audit_origin_default(hex, a->origin);
+    if ((h = json_pack("{s:s, s:i, s:s, s:s}", "event", "header", "v", AUDIT_VERSION, "nonce", hex,
+             "origin", a->origin)) == NULL)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     /* The interval the verifier holds the tail to (audit verify --cert); a checkpoint later
      * commits to it through the chain. */
@@ -263,13 +269,16 @@ header_write(struct audit *a, struct mp_errmsg *e)
         return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     }
     mp_buf_reset(a->io);
-    r = audit_line_build(a, 0, NULL, h, a->io, a->prev);
+    merkle_frontier_init(&a->mt);
+    r = audit_line_build(a, 0, NULL, h, a->io, a->prev, &a->mt);
     json_decref(h);
     if (r == MP_OK && (r = audit_io_commit(a, why, sizeof(why))) != MP_OK)
         mp_errf(e, r, "%s", why);
-    if (r == MP_OK && fsync_dir(a->path) != MP_OK)
+    if (r == MP_OK && audit_fsync_dir(a->path) != MP_OK)
         r = mp_errf(e, MP_ERR_IO, "audit log %s: cannot sync its directory", a->path);
     a->seq = 0;
+    a->seg_first = 0;
+    a->seg_started = time(NULL);
     return r;
 }
 
@@ -277,8 +286,11 @@ enum mp_err
 audit_file_open(struct audit *a, const char *path, json_t **recovery, struct mp_errmsg *e)
 {
     struct stat st;
+    enum mp_err r;
 
     snprintf(a->path, sizeof(a->path), "%s", path);
+    if (audit_rotate_recover(path, e) != MP_OK)
+        return MP_ERR_IO;
     a->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (a->fd < 0)
         return mp_errf(e, MP_ERR_IO, "audit log %s: %s", path, strerror(errno));
@@ -289,5 +301,7 @@ audit_file_open(struct audit *a, const char *path, json_t **recovery, struct mp_
     a->size = st.st_size;
     if (a->size == 0)
         return header_write(a, e);
-    return tail_recover(a, recovery, e);
+    if ((r = tail_recover(a, recovery, e)) != MP_OK)
+        return r;
+    return audit_segment_scan(a, e);
 }

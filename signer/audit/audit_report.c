@@ -1,5 +1,5 @@
-/* mp-signer audit report: verification, then one streaming pass that aggregates the log into
- * fixed-capacity tables (layout in audit_report_int.h); the page itself is written by
+/* mp-signer audit report: verification, then one pass over the segments that aggregates the log
+ * into fixed-capacity tables (layout in audit_report_int.h); the page itself is written by
  * audit_report_html.c. */
 #include "signer/audit/audit_report.h"
 
@@ -19,67 +19,7 @@
 #include "signer/audit/audit_writer.h"
 #include "signer/audit/audit_format.h"
 #include "signer/audit/audit_report_int.h"
-
-#define AR_READ_BUF (256 * 1024) /* holds a whole AUDIT_MAX_LINE line with room to spare */
-
-/* Reads a file line by line through one fixed buffer; a line longer than AUDIT_MAX_LINE is
- * skipped (reported once as AR_LONG), never grown into. Every byte consumed, skipped ones too,
- * goes into the SHA-256 the page quotes. */
-struct ar_reader {
-    int fd;
-    char *buf;
-    size_t start, end;
-    int skipping, eof;
-    EVP_MD_CTX *md;
-    unsigned long long bytes;
-};
-
-enum ar_read { AR_LINE, AR_LONG, AR_EOF, AR_ERR };
-
-static void
-consume(struct ar_reader *r, size_t n)
-{
-    EVP_DigestUpdate(r->md, r->buf + r->start, n);
-    r->bytes += n;
-    r->start += n;
-}
-
-/* The next line without its "\n" (the last one may lack it: a torn tail). */
-static enum ar_read
-next_line(struct ar_reader *r, const char **line, size_t *len)
-{
-    char *nl;
-    ssize_t n;
-
-    for (;;) {
-        nl = memchr(r->buf + r->start, '\n', r->end - r->start);
-        if (nl != NULL || (r->eof && r->end > r->start)) {
-            *line = r->buf + r->start;
-            *len = nl != NULL ? (size_t)(nl - *line) : r->end - r->start;
-            consume(r, *len + (nl != NULL));
-            if (!r->skipping)
-                return AR_LINE;
-            r->skipping = 0;
-            continue;
-        }
-        if (r->eof)
-            return AR_EOF;
-        if (r->skipping || r->end - r->start > AUDIT_MAX_LINE) {
-            consume(r, r->end - r->start);
-            if (!r->skipping) {
-                r->skipping = 1;
-                return AR_LONG;
-            }
-        }
-        memmove(r->buf, r->buf + r->start, r->end - r->start);
-        r->end -= r->start;
-        r->start = 0;
-        if ((n = read(r->fd, r->buf + r->end, AR_READ_BUF - r->end)) < 0 && errno != EINTR)
-            return AR_ERR;
-        r->eof = n == 0;
-        r->end += n > 0 ? (size_t)n : 0;
-    }
-}
+#include "signer/audit/audit_segments.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 static long
@@ -332,43 +272,58 @@ take_line(struct ar_stats *st, const char *p, size_t len, unsigned long long lin
     json_decref(j);
 }
 
-/* One pass over the open log; a log that verified is read up to the lines the verifier saw. */
-static enum mp_err
-scan(struct ar_stats *st, int fd, struct mp_errmsg *e)
+/* The lines of one segment's bytes; a line longer than AUDIT_MAX_LINE is counted unreadable, and
+ * the last one may lack its "\n" (a torn tail). */
+static void
+scan_bytes(struct ar_stats *st, const char *buf, size_t len, EVP_MD_CTX *md)
 {
-    struct ar_reader r = {fd, NULL, 0, 0, 0, 0, EVP_MD_CTX_new(), 0};
-    unsigned char h[32];
-    const char *p;
-    size_t len, i;
-    enum ar_read k;
-    enum mp_err ret = MP_ERR_NOMEM;
+    const char *p = buf, *end = buf + len, *nl;
+    size_t n;
 
-    if (r.md == NULL || (r.buf = malloc(AR_READ_BUF)) == NULL ||
-        EVP_DigestInit_ex(r.md, EVP_sha256(), NULL) != 1)
-        goto out;
-    for (;;) {
-        if (st->verified && st->lines == st->rep->lines)
-            break;
-        if ((k = next_line(&r, &p, &len)) == AR_EOF)
-            break;
-        if (k == AR_ERR) {
-            ret = mp_errf(e, MP_ERR_IO, "%s: %s", st->log_name, strerror(errno));
-            goto out;
-        }
+    while (p < end && !(st->verified && st->lines == st->rep->lines)) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
         st->lines++;
-        if (k == AR_LONG)
+        if (n > AUDIT_MAX_LINE)
             st->unreadable++;
         else
-            take_line(st, p, len, st->lines);
+            take_line(st, p, n, st->lines);
+        n += nl != NULL;
+        EVP_DigestUpdate(md, p, n);
+        st->bytes += n;
+        p += n;
     }
-    EVP_DigestFinal_ex(r.md, h, NULL);
+}
+
+/* One pass over the segments, in order; a log that verified is read up to the lines the
+ * verifier saw. Every byte read goes into the SHA-256 the page quotes. */
+static enum mp_err
+scan(struct ar_stats *st, struct audit_segments *s, struct mp_errmsg *e)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char h[32];
+    const char *buf;
+    size_t len, i;
+    enum mp_err ret = MP_ERR_NOMEM;
+
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        mp_errf(e, ret, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < audit_segments_count(s); i++) {
+        if (st->verified && st->lines == st->rep->lines)
+            break;
+        if ((ret = audit_segments_read(s, i, &buf, &len, e)) != MP_OK)
+            goto out;
+        scan_bytes(st, buf, len, md);
+        audit_segments_release(s, i);
+    }
+    EVP_DigestFinal_ex(md, h, NULL);
     for (i = 0; i < sizeof(h); i++)
         snprintf(st->sha256 + 2 * i, 3, "%02x", h[i]);
-    st->bytes = r.bytes;
     ret = MP_OK;
 out:
-    EVP_MD_CTX_free(r.md);
-    free(r.buf);
+    EVP_MD_CTX_free(md);
     return ret;
 }
 
@@ -460,42 +415,16 @@ out:
     return ret;
 }
 
-/* The verifier reads the open file through /proc/self/fd, so its verdict and the figures
- * come from the same file even if the path is replaced meanwhile. */
-static enum mp_err
-verify_fd(int fd, const struct audit_trust *t, struct audit_report *rep, const char *log_path,
-    struct mp_errmsg *e)
-{
-    char proc[64];
-    enum mp_err r;
-
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    r = audit_verify_file(proc, t, rep, e);
-    if (r != MP_OK && r != MP_ERR_CRYPTO)
-        mp_err_prefix(e, "%s", log_path);
-    return r;
-}
-
 enum mp_err
-audit_report_html(const char *log_path, const struct audit_trust *t, const char *html_path,
-    struct audit_report *rep, struct mp_errmsg *e)
+audit_report_html(struct audit_segments *s, const char *log_name, const struct audit_trust *t,
+    const char *html_path, struct audit_report *rep, struct mp_errmsg *e)
 {
     EVP_PKEY *pub = t != NULL ? t->pub : NULL;
     struct ar_stats *st = NULL;
-    struct stat sb;
-    int fd = -1;
-    enum mp_err ret = MP_ERR_IO, verdict;
+    enum mp_err ret, verdict;
 
     memset(rep, 0, sizeof(*rep));
-    if ((fd = open(log_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
-        mp_errf(e, MP_ERR_IO, "%s: %s", log_path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        mp_errf(e, MP_ERR_IO, "%s is not a regular file", log_path);
-        goto out;
-    }
-    if ((verdict = verify_fd(fd, t, rep, log_path, e)) != MP_OK && verdict != MP_ERR_CRYPTO) {
+    if ((verdict = audit_verify_segments(s, t, rep, e)) != MP_OK && verdict != MP_ERR_CRYPTO) {
         ret = verdict;
         goto out;
     }
@@ -508,21 +437,19 @@ audit_report_html(const char *log_path, const struct audit_trust *t, const char 
     st->suspect_from = rep->suspect_from > 0 ? rep->suspect_from : 1;
     st->key_checked = pub != NULL;
     st->anchors_given = t != NULL ? t->nanchors : 0;
-    st->log_name = log_path;
+    st->log_name = log_name;
     if (pub == NULL || audit_key_sha256(pub, st->key_sha256) != MP_OK)
         st->key_sha256[0] = '\0';
-    if ((ret = scan(st, fd, e)) != MP_OK)
+    if ((ret = scan(st, s, e)) != MP_OK)
         goto out;
     if (st->verified && st->lines != rep->lines) {
         ret = mp_errf(e, MP_ERR_IO, "%s shrank while it was read (%llu lines, %llu verified)",
-            log_path, st->lines, rep->lines);
+            log_name, st->lines, rep->lines);
         goto out;
     }
     if ((ret = write_page(st, html_path, e)) == MP_OK)
         ret = verdict;
 out:
     stats_free(st);
-    if (fd >= 0)
-        close(fd);
     return ret;
 }

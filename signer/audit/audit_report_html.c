@@ -188,6 +188,17 @@ page_head(FILE *fp, const struct ar_stats *st)
     fprintf(fp, "</title>\n<style>%s</style>\n</head>\n<body>\n", page_css);
 }
 
+/* "SEGMENT, line N: ": the file the verdict names, and the line within it. */
+static void
+bad_where(FILE *fp, const struct audit_report *r)
+{
+    if (r->segment[0] != '\0') {
+        esc_str(fp, r->segment);
+        fputs(", ", fp);
+    }
+    fprintf(fp, "line %llu: ", r->bad_line);
+}
+
 static void
 verdict_fail(FILE *fp, const struct ar_stats *st)
 {
@@ -196,7 +207,7 @@ verdict_fail(FILE *fp, const struct ar_stats *st)
     fputs("<header id=\"verdict\" class=\"verdict fail\">\n"
           "<h1>&#x2716; Audit log verification FAILED</h1>\n<p class=\"why\">First problem: ",
         fp);
-    fprintf(fp, "line %llu: ", r->bad_line);
+    bad_where(fp, r);
     esc_str(fp, r->reason);
     fputs("</p>\n<p>", fp);
     if (st->suspect_from > 1)
@@ -285,7 +296,9 @@ checkpoints(FILE *fp, const struct ar_stats *st)
     if (st->verified)
         fputs("none", fp);
     else {
-        fprintf(fp, "<b>line %llu</b>: ", r->bad_line);
+        fputs("<b>", fp);
+        bad_where(fp, r);
+        fputs("</b>", fp);
         esc_str(fp, r->reason);
         fputs(" (the counts above stop there)", fp);
     }

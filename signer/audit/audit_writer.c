@@ -23,6 +23,8 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "signer/audit/audit_format.h"
+#include "signer/audit/audit_note.h"
+#include "signer/audit/audit_relay.h"
 
 #define BATCH_MAX 256
 
@@ -67,8 +69,9 @@ audit_timestamp(char out[32])
 /* Serialises one line: {"seq":N,"prev":H,"ts":T, <rec members>}\n, appended to io. */
 enum mp_err
 audit_line_build(struct audit *a, unsigned long long seq, const char *prev, json_t *rec,
-    struct mp_buf *io, char hash[65])
+    struct mp_buf *io, char hash[65], struct merkle_frontier *mt)
 {
+    unsigned char leaf[MERKLE_HASH_LEN];
     char ts[32];
     char *body;
     size_t start = mp_buf_len(io), blen;
@@ -91,6 +94,11 @@ audit_line_build(struct audit *a, unsigned long long seq, const char *prev, json
     if (mp_buf_len(io) - start - 1 > AUDIT_MAX_LINE)
         return MP_ERR_TOOBIG;
     audit_sha256_hex(mp_buf_ptr(io) + start, mp_buf_len(io) - start - 1, hash);
+    if (mt != NULL) {
+        if (merkle_leaf_hash(mp_buf_ptr(io) + start, mp_buf_len(io) - start - 1, leaf) != MP_OK)
+            return MP_ERR_NOMEM;
+        merkle_frontier_push(mt, leaf);
+    }
     return MP_OK;
 }
 
@@ -168,9 +176,11 @@ out:
     return MP_ERR_IO;
 }
 
-/* Builds the lines of a batch; on success the tentative chain head is returned in seq/prev. */
+/* Builds the lines of a batch; on success the tentative chain head is returned in seq/prev and
+ * the tree in mt. */
 static enum mp_err
-batch_build(struct audit *a, struct audit_wait *batch, unsigned long long *seq, char prev[65])
+batch_build(struct audit *a, struct audit_wait *batch, unsigned long long *seq, char prev[65],
+    struct merkle_frontier *mt)
 {
     struct audit_wait *w;
     char hash[65];
@@ -179,8 +189,9 @@ batch_build(struct audit *a, struct audit_wait *batch, unsigned long long *seq, 
     mp_buf_reset(a->io);
     *seq = a->seq;
     memcpy(prev, a->prev, 65);
+    *mt = a->mt;
     for (w = batch; w != NULL; w = w->next) {
-        if ((r = audit_line_build(a, *seq + 1, prev, w->rec, a->io, hash)) != MP_OK)
+        if ((r = audit_line_build(a, *seq + 1, prev, w->rec, a->io, hash, mt)) != MP_OK)
             return r;
         (*seq)++;
         memcpy(prev, hash, 65);
@@ -214,13 +225,15 @@ batch_write(struct audit *a, struct audit_wait *batch, size_t n)
 {
     unsigned long long seq;
     char prev[65], why[160] = "";
+    struct merkle_frontier mt;
     enum mp_err r;
 
-    if ((r = batch_build(a, batch, &seq, prev)) != MP_OK)
+    if ((r = batch_build(a, batch, &seq, prev, &mt)) != MP_OK)
         snprintf(why, sizeof(why), "audit record cannot be encoded: %s", mp_strerror(r));
     else if ((r = audit_io_commit(a, why, sizeof(why))) == MP_OK) {
         a->seq = seq;
         memcpy(a->prev, prev, 65);
+        a->mt = mt;
         if (a->since_cp == 0)
             a->first_unprotected = time(NULL);
         a->since_cp += (unsigned int)n;
@@ -233,30 +246,46 @@ batch_write(struct audit *a, struct audit_wait *batch, size_t n)
     batch_finish(a, batch, n, r, why);
 }
 
-/* A checkpoint line commits, through its signature, to every line before it. */
+/* The signed note of the tree over every line on disk: *note receives it (the caller frees). */
 static enum mp_err
-checkpoint_write(struct audit *a)
+note_sign(struct audit *a, const unsigned char root[MERKLE_HASH_LEN], struct mp_buf **note)
 {
-    char statement[160];
+    char body[AUDIT_NOTE_BODY_MAX];
     unsigned char sig[1024];
     size_t siglen = sizeof(sig);
-    struct mp_buf *b64 = NULL;
     struct mp_errmsg e = {{0}};
+    enum mp_err r;
+
+    if ((r = audit_note_body(a->origin, a->mt.size, root, body)) != MP_OK)
+        return r;
+    if ((r = a->cp.sign(a->cp.arg, body, sig, &siglen, &e)) != MP_OK) {
+        mp_error("audit checkpoint not signed: %s", e.text);
+        return r;
+    }
+    if ((*note = mp_buf_new(AUDIT_NOTE_MAX)) == NULL)
+        return MP_ERR_NOMEM;
+    return audit_note_assemble(body, a->origin, a->key_id, sig, siglen, *note);
+}
+
+/* A checkpoint line commits, through its signed Merkle tree head, to every line before it. */
+enum mp_err
+audit_checkpoint_write(struct audit *a)
+{
+    unsigned char root[MERKLE_HASH_LEN];
+    struct mp_buf *note = NULL, *root64 = NULL;
     json_t *rec = NULL;
     struct audit_wait w;
     enum mp_err r;
 
-    snprintf(statement, sizeof(statement), AUDIT_STATEMENT_FMT, a->seq, a->prev);
-    if ((r = a->cp.sign(a->cp.arg, statement, sig, &siglen, &e)) != MP_OK) {
-        mp_error("audit checkpoint not signed: %s", e.text);
-        return r;
-    }
-    r = MP_ERR_NOMEM;
-    if ((b64 = mp_buf_new(4096)) == NULL || mp_b64url_encode(b64, sig, siglen) != MP_OK)
+    merkle_frontier_root(&a->mt, root);
+    if ((r = note_sign(a, root, &note)) != MP_OK)
         goto out;
-    rec = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "event", "checkpoint", "covers",
-        (json_int_t)a->seq, "head", a->prev, "alg", "RS256", "key_sha256", a->cp.key_sha256, "sig",
-        mp_buf_str(b64));
+    r = MP_ERR_NOMEM;
+    if ((root64 = mp_buf_new(64)) == NULL || mp_b64_encode(root64, root, sizeof(root)) != MP_OK)
+        goto out;
+    rec = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "event", "checkpoint", "covers",
+        (json_int_t)a->seq, "head", a->prev, "key_sha256", a->cp.key_sha256, "tree_size",
+        (json_int_t)a->mt.size, "root", mp_buf_str(root64), "note", mp_buf_str(note));
     if (rec == NULL)
         goto out;
     memset(&w, 0, sizeof(w));
@@ -264,14 +293,19 @@ checkpoint_write(struct audit *a)
     batch_write(a, &w, 1);
     if ((r = w.result) == MP_OK) {
         a->since_cp = 0;
+        a->cp_size = a->mt.size - 1; /* the tree it signed: every line before it */
+        snprintf(a->cp_root, sizeof(a->cp_root), "%s", mp_buf_str(root64));
         /* The checkpoint line's own seq and hash, for the journal: kept off the host, it lets
          * `audit verify --anchor` catch lines cut off the end of the file, which the chain
          * alone cannot. Only the writer moves seq and prev, and this thread is it. */
         mp_info("audit log %s checkpoint: anchor %llu:%s", a->path, a->seq, a->prev);
+        if (a->relay != NULL)
+            audit_relay_send(a->relay, mp_buf_str(note));
     }
 out:
     json_decref(rec);
-    mp_buf_free(b64);
+    mp_buf_free(note);
+    mp_buf_free(root64);
     return r;
 }
 
@@ -377,7 +411,7 @@ lead_write(struct audit *a)
     pthread_mutex_unlock(&a->mu);
     batch_write(a, batch, n);
     if (checkpoint_due(a, time(NULL)))
-        checkpoint_write(a);
+        audit_checkpoint_write(a);
     pthread_mutex_lock(&a->mu);
 }
 
@@ -419,7 +453,9 @@ ticker_thread(void *arg)
         lead_acquire(a);
         pthread_mutex_unlock(&a->mu);
         if (checkpoint_due(a, time(NULL)))
-            checkpoint_write(a);
+            audit_checkpoint_write(a);
+        if (audit_rotate_due(a, time(NULL)))
+            audit_rotate_now(a);
         pthread_mutex_lock(&a->mu);
         lead_release(a);
     }
@@ -473,6 +509,12 @@ audit_open(const char *path, const struct audit_checkpointer *cp, struct audit *
         goto out;
     }
     if (cp != NULL) {
+        if (cp->origin != NULL && !audit_origin_valid(cp->origin)) {
+            r = mp_errf(e, MP_ERR_INVALID,
+                "audit_origin must be 1..%d printable ASCII characters without spaces or '+'",
+                AUDIT_ORIGIN_MAX);
+            goto out;
+        }
         if (cp->every < 1 || cp->every > AUDIT_CP_EVERY_MAX || cp->seconds < 1 ||
             cp->seconds > AUDIT_CP_SECONDS_MAX) {
             r = mp_errf(e, MP_ERR_INVALID, "audit checkpoint interval out of range");
@@ -483,6 +525,13 @@ audit_open(const char *path, const struct audit_checkpointer *cp, struct audit *
     }
     if ((r = audit_file_open(a, path, &recovery, e)) != MP_OK)
         goto out;
+    a->cp.origin = NULL; /* borrowed for the header only */
+    a->cp.pub = NULL;
+    if (a->have_cp &&
+        (cp->pub == NULL || audit_note_key_id(a->origin, cp->pub, a->key_id) != MP_OK)) {
+        r = mp_errf(e, MP_ERR_CRYPTO, "cannot encode the audit public key");
+        goto out;
+    }
     /* The last run may have ended before its checkpoint (a crash): checkpoint at the first
      * tick, so that no unprotected tail spans two runs and the verifier's bound holds. */
     if (a->have_cp && a->seq > 0) {
@@ -592,6 +641,36 @@ audit_expect_cancel(struct audit *a)
 }
 
 void
+audit_rotation(struct audit *a, unsigned long long bytes, unsigned int seconds)
+{
+    pthread_mutex_lock(&a->mu);
+    lead_acquire(a); /* the leader reads them without mu */
+    a->rotate_bytes = bytes;
+    a->rotate_seconds = seconds;
+    lead_release(a);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void
+audit_rotate(struct audit *a)
+{
+    pthread_mutex_lock(&a->mu);
+    __atomic_store_n(&a->rotate_asked, 1, __ATOMIC_RELAXED);
+    pthread_cond_signal(&a->tick);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void
+audit_relay_attach(struct audit *a, struct audit_relay *relay)
+{
+    pthread_mutex_lock(&a->mu);
+    lead_acquire(a);
+    a->relay = relay;
+    lead_release(a);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void
 audit_stats(struct audit *a, unsigned long long *lines, unsigned long long *syncs)
 {
     pthread_mutex_lock(&a->mu);
@@ -628,7 +707,7 @@ audit_close(struct audit *a)
         lead_acquire(a);
         pthread_mutex_unlock(&a->mu);
         if (a->have_cp && a->since_cp > 0)
-            checkpoint_write(a);
+            audit_checkpoint_write(a);
         mp_info("audit log %s closed: %llu line(s) written in %llu fdatasync(s)", a->path,
             a->nlines, a->nsyncs);
     }

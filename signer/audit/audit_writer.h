@@ -13,6 +13,7 @@
 #include "common/err.h"
 
 struct audit;
+struct audit_relay;
 
 /* Signs the checkpoint statement inside the token: sig receives the raw RSA signature. */
 typedef enum mp_err (*audit_sign_fn)(void *arg, const char *statement, unsigned char *sig,
@@ -24,6 +25,10 @@ struct audit_checkpointer {
     char key_sha256[65]; /* hex SHA-256 of the audit key's SubjectPublicKeyInfo */
     unsigned int every; /* records between checkpoints */
     unsigned int seconds; /* and at most this long with unprotected records */
+    /* The origin (and key name) of a new log's checkpoint notes, or NULL for
+     * AUDIT_ORIGIN_DEFAULT and the nonce; a log already there keeps its own. */
+    const char *origin;
+    EVP_PKEY *pub; /* the audit public key, for the notes' key ID (read in audit_open only) */
 };
 
 /* Opens (creating it with a header line if new, mode 0640) and locks the log; cuts a torn tail
@@ -47,6 +52,15 @@ void audit_group_wait(struct audit *a, unsigned int over, unsigned int max_us);
 void audit_expect(struct audit *a);
 void audit_expect_cancel(struct audit *a);
 enum mp_err audit_submit_expected(struct audit *a, json_t *rec, struct mp_errmsg *e);
+
+/* Rotation (audit_format.h, Segments): the live segment is ended with a checkpoint and the next
+ * one started once it holds at least bytes (0: never), or its first line is seconds old (0:
+ * never), or audit_rotate() asked. Done by the checkpoint timer, within a second; requests
+ * meanwhile wait, none is refused. */
+void audit_rotation(struct audit *a, unsigned long long bytes, unsigned int seconds);
+void audit_rotate(struct audit *a);
+/* Every signed checkpoint note, once durable, is also handed to relay (audit_relay.h). */
+void audit_relay_attach(struct audit *a, struct audit_relay *relay);
 
 /* Lines this process made durable, and the fdatasyncs it took: their ratio is the group
  * commit's batch size. */

@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "signer/audit/audit_format.h"
+#include "signer/audit/audit_merkle.h"
 #include "signer/audit/audit_writer.h"
 
 /* One caller waiting for its record to be durable. Each sleeps on its own condition: with
@@ -51,6 +53,20 @@ struct audit {
     unsigned long long seq; /* seq of the last line on disk */
     char prev[65]; /* SHA-256 of the last line on disk */
     off_t size; /* bytes known durable */
+    struct merkle_frontier mt; /* the tree over every line on disk, all segments */
+    char origin[AUDIT_ORIGIN_MAX + 1];
+    unsigned char key_id[4]; /* the audit key's in notes under origin */
+    unsigned long long seg_first; /* seq of the live segment's first line */
+    time_t seg_started; /* its first line's ts */
+    /* Rotation (audit_rotate.c): asked for by audit_rotate() (under mu), or due by size or age;
+     * done by the ticker. */
+    unsigned long long rotate_bytes;
+    unsigned int rotate_seconds;
+    int rotate_asked;
+    time_t rotate_retry; /* after a failed rotation, not before */
+    struct audit_relay *relay; /* checkpoints shipped off the host, or NULL */
+    unsigned long long cp_size; /* the tree head of the last checkpoint written */
+    char cp_root[48];
     struct audit_checkpointer cp;
     int have_cp;
     unsigned int since_cp; /* records after the last checkpoint */
@@ -59,14 +75,31 @@ struct audit {
     struct mp_buf *io;
 };
 
-/* Serialises one line {"seq":N,"prev":H,"ts":T, <rec members>}\n onto io. */
+/* Serialises one line {"seq":N,"prev":H,"ts":T, <rec members>}\n onto io; hash receives its
+ * SHA-256 (hex) and, when mt is not NULL, its leaf is pushed onto mt. */
 enum mp_err audit_line_build(struct audit *a, unsigned long long seq, const char *prev, json_t *rec,
-    struct mp_buf *io, char hash[65]);
+    struct mp_buf *io, char hash[65], struct merkle_frontier *mt);
 /* write + fdatasync of a->io at the durable end; cut back on failure (why says why). */
 enum mp_err audit_io_commit(struct audit *a, char *why, size_t whylen);
 /* Opens and locks path: a new log gets its header, an old one its tail checked and any torn
  * tail kept in PATH.torn and cut (*recovery: the record of the cut, or NULL). */
 enum mp_err audit_file_open(struct audit *a, const char *path, json_t **recovery,
     struct mp_errmsg *e);
+/* fsync of the directory holding path. */
+enum mp_err audit_fsync_dir(const char *path);
+/* A checkpoint of every line on disk (the writer's leader only). */
+enum mp_err audit_checkpoint_write(struct audit *a);
+
+/* Rotation (audit_rotate.c), by the leader: due now? Then end the live segment with a
+ * checkpoint and start the next one. */
+int audit_rotate_due(const struct audit *a, time_t now);
+void audit_rotate_now(struct audit *a);
+/* At start-up, before the live segment is read: a PATH.next left by a rotation that did not
+ * finish is removed, as is a rotated name that is a second link to the live segment. A
+ * missing PATH with rotated segments beside it is an error. */
+enum mp_err audit_rotate_recover(const char *path, struct mp_errmsg *e);
+/* The live segment's first line (header or segment line) and every line after it: sets
+ * origin, seg_first, seg_started and mt (audit_file.c). */
+enum mp_err audit_segment_scan(struct audit *a, struct mp_errmsg *e);
 
 #endif

@@ -1,6 +1,6 @@
 /* mp-signer serve: daemon glue. Signals are taken synchronously by the main thread (sigwait),
- * so no handler runs inside a library call: SIGHUP reloads profiles, SIGTERM/SIGINT drain and
- * stop. */
+ * so no handler runs inside a library call: SIGHUP reloads profiles, SIGUSR1 rotates the audit
+ * log, SIGTERM/SIGINT drain and stop. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,7 +14,8 @@
 
 static const char serve_usage[] =
     "usage: mp-signer serve --config FILE [--verbose]\n"
-    "Runs the signer on the config's Unix socket. SIGHUP reloads profiles, SIGTERM stops.\n";
+    "Runs the signer on the config's Unix socket. SIGHUP reloads profiles, SIGUSR1 rotates the\n"
+    "audit log, SIGTERM stops.\n";
 
 enum { S_CONFIG = 256, S_VERBOSE, S_HELP };
 
@@ -34,6 +35,11 @@ serve_loop(struct server *s, const sigset_t *set)
     for (;;) {
         if (sigwait(set, &sig) != 0)
             continue;
+        if (sig == SIGUSR1) {
+            mp_info("SIGUSR1: rotating the audit log");
+            server_rotate(s);
+            continue;
+        }
         if (sig == SIGHUP) {
             if (server_reload(s, &e) != MP_OK)
                 mp_error("reload failed, keeping the previous profiles: %s", e.text);
@@ -72,6 +78,7 @@ cmd_serve(int argc, char **argv)
     /* Blocked before any thread exists, so every thread inherits the mask. */
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);

@@ -199,11 +199,17 @@ hsmpool_audit_open(struct server *s, struct mp_errmsg *e)
         cp.arg = s;
         cp.every = CHECKPOINT_EVERY;
         cp.seconds = CHECKPOINT_SECONDS;
+        cp.origin = s->boot->audit_origin;
+        cp.pub = hsm_key_public(s->audit_key);
         r = audit_open(s->boot->audit_log, &cp, &s->audit, e);
     }
-    if (r == MP_OK)
-        audit_group_wait(s->audit, s->boot->workers, GROUP_WAIT_US);
-    return r;
+    if (r != MP_OK)
+        return r;
+    audit_group_wait(s->audit, s->boot->workers, GROUP_WAIT_US);
+    audit_rotation(s->audit, s->boot->audit_rotate_bytes, s->boot->audit_rotate_interval);
+    if (s->relay != NULL)
+        audit_relay_attach(s->audit, s->relay);
+    return MP_OK;
 }
 
 /* Everything that holds a handle of the old token (called when no thread is inside the

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "common/version.h"
+#include "signer/audit/audit_relay.h"
 
 json_t *
 server_event_record(const char *event, const struct signer_conf *c)
@@ -290,12 +291,25 @@ server_open(const char *config_path, struct server **out, struct mp_errmsg *e)
      * signer makes belong to the service user. */
     if ((r = mp_sandbox_drop_root(s->boot->user, "mp-signer", e)) != MP_OK)
         return r;
+    /* Forked now, before the module is loaded and before any thread: the relay runs
+     * anchor_command, which the sandboxed signer could not. */
+    if (s->boot->anchor_command != NULL &&
+        (r = audit_relay_start(s->boot->anchor_command, s->boot->anchor_timeout, &s->relay, e)) !=
+            MP_OK)
+        return r;
     /* The socket is claimed before the audit log so a second signer names the real reason. */
     if ((r = hsmpool_start(s, e)) != MP_OK || (r = socket_listen(s, e)) != MP_OK ||
         (r = hsmpool_audit_open(s, e)) != MP_OK)
         return r;
     /* Initialised: from here on only the system calls serving needs. */
     return mp_sandbox_enter((enum mp_sandbox_mode)s->boot->sandbox, e);
+}
+
+void
+server_rotate(struct server *s)
+{
+    if (s->audit != NULL)
+        audit_rotate(s->audit);
 }
 
 enum mp_err
@@ -376,6 +390,8 @@ server_shutdown(struct server *s)
     }
     /* Before the workers stop: the final checkpoint is signed inside the token. */
     audit_close(s->audit);
+    audit_relay_stop(s->relay); /* after the final checkpoint: it is shipped too */
+    s->relay = NULL;
     if (s->lfd >= 0)
         close(s->lfd);
     if (s->bound)

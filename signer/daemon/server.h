@@ -16,6 +16,8 @@ enum mp_err server_open(const char *config_path, struct server **out, struct mp_
 enum mp_err server_start(struct server *s, struct mp_errmsg *e);
 /* Re-reads the profiles; on any error the old ones stay. The PKCS#11 login is kept. */
 enum mp_err server_reload(struct server *s, struct mp_errmsg *e);
+/* Asks for the audit log's rotation (SIGUSR1): done within a second by its writer. */
+void server_rotate(struct server *s);
 /* Stops accepting, drains in-flight requests, writes the stop record and a final checkpoint,
  * removes the socket and frees everything. */
 void server_shutdown(struct server *s);

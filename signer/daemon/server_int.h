@@ -97,6 +97,7 @@ struct server {
     int recovery_started;
 
     struct audit *audit;
+    struct audit_relay *relay; /* anchor_command's, or NULL */
     struct hsm_key *audit_key;
     struct hsm_session *audit_sess;
 

@@ -80,7 +80,7 @@ PY
 rc=0
 out=$(report "$T/bad.log" --html "$T/bad.html" --pubkey "$T/tok/audit-pub.pem") || rc=$?
 [ $rc -eq 1 ] || fail "report of a tampered log exited $rc, want 1: $out"
-case $out in *"audit log BAD at line 4: prev does not match"*) ;; *) fail "stdout: $out" ;; esac
+case $out in *"audit log BAD in bad.log at line 4: prev does not match"*) ;; *) fail "stdout: $out" ;; esac
 check "$T/bad.log" "$T/bad.html" failed
 head -c 3000 "$T/bad.html" | grep -q 'Audit log verification FAILED</h1>' ||
     fail "FAILED is not at the top of the page"

@@ -82,16 +82,17 @@ tamper() { # NAME EXPECTED-TEXT then a command that edits $T/t.log
     ok "$name: $out"
 }
 n=$(wc -l <"$LOG")
-tamper "edit a granted line" "BAD at line 4: prev does not match the SHA-256 of line 3" \
+tamper "edit a granted line" "BAD in t.log at line 4: prev does not match the SHA-256 of line 3" \
     sed -i '3s/"outcome":"granted"/"outcome":"refused"/' "$T/t.log"
-tamper "delete a line" "BAD at line 5: seq 5 follows seq 3" sed -i '5d' "$T/t.log"
-tamper "swap two lines" "BAD at line 4: seq 4 follows seq 2" \
+tamper "delete a line" "BAD in t.log at line 5: seq 5 follows seq 3" sed -i '5d' "$T/t.log"
+tamper "swap two lines" "BAD in t.log at line 4: seq 4 follows seq 2" \
     sed -i -n '4{h;n;G;p;d};p' "$T/t.log"
-tamper "insert a line" "BAD at line 5: seq 3 follows seq 3" sed -i '4p' "$T/t.log"
-tamper "truncate mid-line" "BAD at line 6: line is incomplete" \
+tamper "insert a line" "BAD in t.log at line 5: seq 3 follows seq 3" sed -i '4p' "$T/t.log"
+tamper "truncate mid-line" "BAD in t.log at line 6: line is incomplete" \
     truncate -s $(($(head -n 5 "$LOG" | wc -c) + 40)) "$T/t.log"
-tamper "forge the final checkpoint" "BAD at line $n: checkpoint signature does not verify" \
-    sed -i "${n}s/\"sig\":\"[A-Za-z0-9_-]\{8\}/\"sig\":\"AAAAAAAA/" "$T/t.log"
+# The note's signature line: 8 base64 characters after its key ID's become AAAAAAAA.
+tamper "forge the final checkpoint" "BAD in t.log at line $n: checkpoint signature does not verify" \
+    sed -i "${n}s/\(u2014 [^ ]* [A-Za-z0-9+\/]\{8\}\)[A-Za-z0-9+\/]\{8\}/\1AAAAAAAA/" "$T/t.log"
 rc=0
 out=$("$MP_SIGNER" audit verify "$LOG" --cert "$T/tok/cert.pem") || rc=$?
 [ $rc -eq 1 ] && case $out in *"signed by another key"*) true ;; *) false ;; esac ||
@@ -122,14 +123,21 @@ tamper_anchored() { # NAME EXPECTED-TEXT then a command that writes $T/t.log
 }
 cut_tail() { head -n $((n - $1)) "$LOG" >"$T/t.log"; }
 tamper_anchored "drop the final checkpoint" \
-    "BAD at line $n: the log ends at seq $((n - 2)) but anchor $((n - 1)):" cut_tail 1
+    "BAD in t.log at line $n: the log ends at seq $((n - 2)) but anchor $((n - 1)):" cut_tail 1
 tamper_anchored "drop the last 3 lines" \
-    "BAD at line $((n - 2)): the log ends at seq $((n - 4)) but anchor $((n - 1)):" cut_tail 3
+    "BAD in t.log at line $((n - 2)): the log ends at seq $((n - 4)) but anchor $((n - 1)):" cut_tail 3
 # Rewrite a granted line and rebuild the chain after it: without the audit key the chain and
 # the checkpoints' heads check out, so only the anchor (or --cert) can tell.
 rebuild_chain() {
     "$PY" - "$LOG" "$T/t.log" <<'PY'
-import hashlib, re, sys
+import base64, hashlib, re, sys
+def mth(leaves):  # RFC 9162 tree head: the checkpoints' roots are rebuilt too (no key needed)
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k << 1 < len(leaves):
+        k <<= 1
+    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
 lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
 lines[2] = lines[2].replace(b'"outcome":"granted"', b'"outcome":"refused"', 1)
 out = [lines[0]]
@@ -137,6 +145,10 @@ for line in lines[1:]:
     prev = b'"%s"' % hashlib.sha256(out[-1]).hexdigest().encode()
     line = re.sub(rb'"prev":"[0-9a-f]{64}"', b'"prev":' + prev, line, count=1)
     line = re.sub(rb'"head":"[0-9a-f]{64}"', b'"head":' + prev, line, count=1)
+    old = re.search(rb'"root":"([A-Za-z0-9+/=]{44})"', line)
+    if old:  # in the line and in its note's text
+        new = base64.b64encode(mth([hashlib.sha256(b"\x00" + l).digest() for l in out]))
+        line = line.replace(old.group(1), new)
     out.append(line)
 open(sys.argv[2], "wb").write(b"\n".join(out) + b"\n")
 PY
@@ -146,7 +158,7 @@ out=$("$MP_SIGNER" audit verify "$T/t.log") ||
     fail "the rebuilt chain should pass without a key or an anchor: $out"
 ok "a rebuilt chain passes the chain check alone: $out"
 tamper_anchored "rewrite line 3 and rebuild the chain" \
-    "BAD at line $n: the line's SHA-256 differs from anchor $((n - 1)):" rebuild_chain
+    "BAD in t.log at line $n: the line's SHA-256 differs from anchor $((n - 1)):" rebuild_chain
 
 expect_usage() { # a bad --anchor is a one-line usage error
     local rc=0

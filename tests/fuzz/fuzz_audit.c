@@ -10,7 +10,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An anchor on the second line: its check runs on every input that gets that far. */
     static const struct audit_anchor anchor = {1, {0}};
-    const struct audit_trust t = {NULL, &anchor, 1};
+    const struct audit_trust t = {.pub = NULL, .anchors = &anchor, .nanchors = 1};
     struct audit_report rep;
     struct mp_errmsg e;
 

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 
 #include <pthread.h>
 #include <signal.h>
@@ -272,7 +274,7 @@ static void
 no_checkpoint_signed_while_the_log_is_broken(void **state)
 {
     struct fixture *f = *state;
-    struct audit_checkpointer cp = {count_sign, NULL, {0}, 1000, 1};
+    struct audit_checkpointer cp = {count_sign, NULL, {0}, 1000, 1, NULL, NULL};
     struct mp_errmsg e = {{0}};
     struct rlimit old, lim;
     struct stat st;
@@ -281,8 +283,10 @@ no_checkpoint_signed_while_the_log_is_broken(void **state)
     int before;
 
     memset(cp.key_sha256, 'a', 64);
+    assert_non_null(cp.pub = EVP_RSA_gen(2048)); /* for the notes' key ID only */
     snprintf(path, sizeof(path), "%s/cp.log", f->dir);
     assert_int_equal(audit_open(path, &cp, &a, &e), MP_OK);
+    EVP_PKEY_free(cp.pub);
     assert_int_equal(submit_one(a, 0, "first"), MP_OK);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
