@@ -112,8 +112,8 @@ out:
 }
 
 /* Appends all of data to fd; errno set on failure. */
-static int
-write_all(int fd, const unsigned char *data, size_t len)
+int
+audit_write_all(int fd, const unsigned char *data, size_t len)
 {
     ssize_t k;
 
@@ -157,7 +157,7 @@ torn_keep(const char *log, const char *torn, const unsigned char *data, size_t l
                              : strerror(errno);
     else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         why = "it is not a regular file";
-    else if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    else if (audit_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         why = strerror(errno);
         if (ftruncate(fd, st.st_size) != 0)
             mp_error("audit log %s: cannot cut a partial write from %s: %s", log, torn,

@@ -82,26 +82,6 @@ fail:
     return rec;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    ssize_t k;
-
-    while (len > 0) {
-        if ((k = write(fd, p, len)) < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
 /* PATH.next with the segment line (in a->io), durable and locked; -1 with errno. */
 static int
 next_create(const char *next)
@@ -150,7 +130,8 @@ rotation_prepare(struct audit *a, struct rotation *ro, const char **step)
     if ((ro->fd = next_create(ro->next)) < 0)
         return -1;
     *step = "cannot write the next segment";
-    if (write_all(ro->fd, mp_buf_ptr(a->io), mp_buf_len(a->io)) != 0 || fdatasync(ro->fd) != 0)
+    if (audit_write_all(ro->fd, mp_buf_ptr(a->io), mp_buf_len(a->io)) != 0 ||
+        fdatasync(ro->fd) != 0)
         return -1;
     /* A second name for the live segment first: at no moment is the path missing, and a crash
      * before the rename leaves PATH whole (audit_rotate_recover drops the extra name). */

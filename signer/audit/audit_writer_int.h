@@ -85,6 +85,8 @@ enum mp_err audit_io_commit(struct audit *a, char *why, size_t whylen);
  * tail kept in PATH.torn and cut (*recovery: the record of the cut, or NULL). */
 enum mp_err audit_file_open(struct audit *a, const char *path, json_t **recovery,
     struct mp_errmsg *e);
+/* Writes all of data to fd (at its offset); -1 with errno set, ENOSPC for a write of 0. */
+int audit_write_all(int fd, const unsigned char *data, size_t len);
 /* fsync of the directory holding path. */
 enum mp_err audit_fsync_dir(const char *path);
 /* A checkpoint of every line on disk (the writer's leader only). */

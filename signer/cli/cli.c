@@ -1,8 +1,13 @@
 /* mp-signer's shared command-line pieces: option errors, config loading, exit codes (cli.h). */
 #include "signer/cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "common/hex.h"
 
@@ -98,4 +103,30 @@ enum mp_err
 cli_hex(const char *s, unsigned char *out, size_t max, size_t *len)
 {
     return mp_hex_decode(s, strlen(s), MP_HEX_ANY, out, max, len);
+}
+
+/* A certificate or a bare public key, PEM. */
+EVP_PKEY *
+cli_pub_load(const char *path, struct mp_errmsg *e)
+{
+    FILE *fp = fopen(path, "re");
+    EVP_PKEY *k = NULL;
+    X509 *x;
+
+    if (fp == NULL) {
+        mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+        k = X509_get_pubkey(x);
+        X509_free(x);
+    } else {
+        rewind(fp);
+        k = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
+    }
+    fclose(fp);
+    ERR_clear_error();
+    if (k == NULL)
+        mp_errf(e, MP_ERR_PARSE, "%s holds neither a PEM certificate nor a PEM public key", path);
+    return k;
 }

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <openssl/evp.h>
+
 #include "common/err.h"
 #include "signer/signer_conf.h"
 
@@ -30,6 +32,9 @@ int cli_fail(const struct mp_errmsg *e);
 enum mp_err cli_config(const char *path, const char *profile, struct signer_conf **conf,
     struct signer_conf_profile **prof, struct mp_errmsg *e);
 /* Hex string ("01", "a0b1") to bytes; MP_ERR_INVALID if odd length, non-hex or too long. */
+/* The audit key from a PEM certificate or a PEM public key (audit verify --cert, check-proof
+ * --pubkey); NULL with e set. */
+EVP_PKEY *cli_pub_load(const char *path, struct mp_errmsg *e);
 enum mp_err cli_hex(const char *s, unsigned char *out, size_t max, size_t *len);
 
 #endif

@@ -155,32 +155,6 @@ audit_parse(int argc, char **argv, struct audit_flags *f)
     return MP_OK;
 }
 
-/* A certificate or a bare public key, PEM. */
-static EVP_PKEY *
-load_pub(const char *path, struct mp_errmsg *e)
-{
-    FILE *fp = fopen(path, "re");
-    EVP_PKEY *k = NULL;
-    X509 *x;
-
-    if (fp == NULL) {
-        mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
-        k = X509_get_pubkey(x);
-        X509_free(x);
-    } else {
-        rewind(fp);
-        k = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
-    }
-    fclose(fp);
-    ERR_clear_error();
-    if (k == NULL)
-        mp_errf(e, MP_ERR_PARSE, "%s holds neither a PEM certificate nor a PEM public key", path);
-    return k;
-}
-
 /* The one-line verdict of verify (and of report, after its page is written). */
 static int
 print_verdict(const struct audit_report *rep, enum mp_err r, int have_key, size_t nanchors,
@@ -263,7 +237,7 @@ input_open(const struct audit_flags *f, struct audit_input *in, struct mp_errmsg
     in->t.nanchors = f->nanchors;
     in->t.notes = in->notes;
     in->t.nnotes = f->nnotes;
-    if (f->cert != NULL && (in->t.pub = load_pub(f->cert, e)) == NULL)
+    if (f->cert != NULL && (in->t.pub = cli_pub_load(f->cert, e)) == NULL)
         return MP_ERR_PARSE;
     for (i = 0; i < f->nnotes; i++)
         if ((r = note_load(in, i, f->note_files[i], e)) != MP_OK)

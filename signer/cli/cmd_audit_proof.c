@@ -172,32 +172,6 @@ out:
     return rc;
 }
 
-/* A certificate or a bare public key, PEM (as audit verify --cert takes it). */
-static EVP_PKEY *
-load_pub(const char *path, struct mp_errmsg *e)
-{
-    FILE *fp = fopen(path, "re");
-    EVP_PKEY *k = NULL;
-    X509 *x;
-
-    if (fp == NULL) {
-        mp_errf(e, MP_ERR_IO, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
-        k = X509_get_pubkey(x);
-        X509_free(x);
-    } else {
-        rewind(fp);
-        k = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
-    }
-    fclose(fp);
-    ERR_clear_error();
-    if (k == NULL)
-        mp_errf(e, MP_ERR_PARSE, "%s holds neither a PEM certificate nor a PEM public key", path);
-    return k;
-}
-
 static void
 print_ok(const struct audit_proof_info *in)
 {
@@ -233,7 +207,7 @@ cmd_audit_check_proof(int argc, char **argv)
             stderr);
         return CLI_USAGE;
     }
-    if ((pub = load_pub(f.pubkey, &e)) == NULL ||
+    if ((pub = cli_pub_load(f.pubkey, &e)) == NULL ||
         mp_buf_read_file(argv[1 + optind], AUDIT_PROOF_MAX, &proof, NULL, &e) != MP_OK) {
         cli_fail(&e);
         goto out;
