@@ -6,6 +6,9 @@
 
 #include <openssl/evp.h>
 
+#include "common/b64.h"
+#include "common/buf.h"
+
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256_fetched;
 
@@ -85,16 +88,52 @@ merkle_frontier_root(const struct merkle_frontier *f, unsigned char out[MERKLE_H
         merkle_node_hash(f->h[i - 1], out, out);
 }
 
+unsigned int
+merkle_subtrees(uint64_t size)
+{
+    unsigned int bits = 0;
+
+    for (; size != 0; size &= size - 1)
+        bits++;
+    return bits;
+}
+
+int
+merkle_hash_b64(const char *s, size_t len, unsigned char out[MERKLE_HASH_LEN])
+{
+    struct mp_buf *raw = mp_buf_new(64);
+    int ok =
+        raw != NULL && mp_b64_decode(raw, s, len) == MP_OK && mp_buf_len(raw) == MERKLE_HASH_LEN;
+
+    if (ok)
+        memcpy(out, mp_buf_ptr(raw), MERKLE_HASH_LEN);
+    mp_buf_free(raw);
+    return ok;
+}
+
+enum mp_err
+merkle_frontier_json(json_t *list, unsigned char h[64][MERKLE_HASH_LEN], unsigned int *n)
+{
+    json_t *v;
+    size_t i;
+
+    if (!json_is_array(list) || json_array_size(list) > 64)
+        return MP_ERR_PARSE;
+    json_array_foreach(list, i, v)
+    {
+        if (!json_is_string(v) ||
+            !merkle_hash_b64(json_string_value(v), json_string_length(v), h[i]))
+            return MP_ERR_PARSE;
+    }
+    *n = (unsigned int)json_array_size(list);
+    return MP_OK;
+}
+
 enum mp_err
 merkle_frontier_set(struct merkle_frontier *f, uint64_t size,
     const unsigned char (*h)[MERKLE_HASH_LEN], unsigned int n)
 {
-    unsigned int bits = 0;
-    uint64_t v;
-
-    for (v = size; v != 0; v &= v - 1)
-        bits++;
-    if (bits != n)
+    if (merkle_subtrees(size) != n)
         return MP_ERR_PARSE;
     f->size = size;
     f->n = n;

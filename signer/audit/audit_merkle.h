@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/err.h"
 
 #define MERKLE_HASH_LEN 32
@@ -38,6 +40,16 @@ void merkle_frontier_root(const struct merkle_frontier *f, unsigned char out[MER
  * of 1-bits of size. MP_ERR_PARSE otherwise. */
 enum mp_err merkle_frontier_set(struct merkle_frontier *f, uint64_t size,
     const unsigned char (*h)[MERKLE_HASH_LEN], unsigned int n);
+
+/* The number of perfect subtrees (1-bits) of a tree of size leaves. */
+unsigned int merkle_subtrees(uint64_t size);
+/* A hash as the log writes it: padded base64 of exactly 32 bytes (len characters at s). 0 if it
+ * is not one. */
+int merkle_hash_b64(const char *s, size_t len, unsigned char out[MERKLE_HASH_LEN]);
+/* A segment line's "frontier": an array of at most 64 such strings, decoded into h with *n
+ * their count; MP_ERR_PARSE otherwise. Whether n fits the size is merkle_frontier_set's. */
+enum mp_err merkle_frontier_json(json_t *list, unsigned char h[64][MERKLE_HASH_LEN],
+    unsigned int *n);
 
 /* The subtrees whose heads make up an inclusion proof of leaf `index` in a tree of `size`
  * (RFC 9162 2.1.3.1), or a consistency proof from size m to size n (2.1.4.1), in the order

@@ -116,7 +116,6 @@ body_parse(const char *p, size_t len, struct audit_note *out, char *why, size_t 
 {
     const char *l1 = memchr(p, '\n', len), *l2, *l3;
     char num[24];
-    struct mp_buf *raw = NULL;
     uint64_t v;
     enum mp_err r = MP_ERR_PARSE;
 
@@ -136,17 +135,9 @@ body_parse(const char *p, size_t len, struct audit_note *out, char *why, size_t 
     if (mp_parse_u64(num, 0, ~0ULL, &v) != MP_OK)
         return note_bad(why, whylen, r, "the note's tree size is not a decimal number");
     out->size = v;
-    if ((raw = mp_buf_new(64)) == NULL)
-        return note_bad(why, whylen, MP_ERR_NOMEM, "out of memory");
-    if (mp_b64_decode(raw, l2 + 1, (size_t)(l3 - l2 - 1)) != MP_OK ||
-        mp_buf_len(raw) != MERKLE_HASH_LEN)
-        r = note_bad(why, whylen, r, "the note's root is not the base64 of 32 bytes");
-    else {
-        memcpy(out->root, mp_buf_ptr(raw), MERKLE_HASH_LEN);
-        r = MP_OK;
-    }
-    mp_buf_free(raw);
-    return r;
+    if (!merkle_hash_b64(l2 + 1, (size_t)(l3 - l2 - 1), out->root))
+        return note_bad(why, whylen, r, "the note's root is not the base64 of 32 bytes");
+    return MP_OK;
 }
 
 static int

@@ -288,12 +288,10 @@ jstr(json_t *o, const char *key)
 static int
 root_b64_equal(const char *b64, const unsigned char root[MERKLE_HASH_LEN])
 {
-    struct mp_buf *raw = mp_buf_new(64);
-    int eq = raw != NULL && b64 != NULL && mp_b64_decode(raw, b64, strlen(b64)) == MP_OK &&
-        mp_buf_len(raw) == MERKLE_HASH_LEN && memcmp(mp_buf_ptr(raw), root, MERKLE_HASH_LEN) == 0;
+    unsigned char h[MERKLE_HASH_LEN];
 
-    mp_buf_free(raw);
-    return eq;
+    return b64 != NULL && merkle_hash_b64(b64, strlen(b64), h) &&
+        memcmp(h, root, MERKLE_HASH_LEN) == 0;
 }
 
 /* The first line: the header (origin, or a format-1 log's default), or a segment line
@@ -302,10 +300,9 @@ static enum mp_err
 first_line(struct audit_prover *p, json_t *j, uint64_t seq, struct mp_errmsg *e)
 {
     const char *ev = jstr(j, "event"), *origin = jstr(j, "origin"), *nonce = jstr(j, "nonce");
-    unsigned char h[LEVELS][MERKLE_HASH_LEN];
-    json_t *fr = json_object_get(j, "frontier"), *v;
-    struct mp_buf *raw = NULL;
-    size_t i;
+    unsigned char h[64][MERKLE_HASH_LEN];
+    json_t *fr = json_object_get(j, "frontier");
+    unsigned int n = 0;
     enum mp_err r = MP_ERR_PARSE;
 
     if (seq == 0 && ev != NULL && strcmp(ev, "header") == 0) {
@@ -324,28 +321,13 @@ first_line(struct audit_prover *p, json_t *j, uint64_t seq, struct mp_errmsg *e)
         json_array_size(fr) > LEVELS)
         return mp_errf(e, r, "the segment line (seq %llu) has no valid origin or frontier",
             (unsigned long long)seq);
-    if ((raw = mp_buf_new(64)) == NULL)
-        return mp_errf(e, MP_ERR_NOMEM, "out of memory");
     memcpy(p->origin, origin, strlen(origin) + 1);
-    json_array_foreach(fr, i, v)
-    {
-        mp_buf_reset(raw);
-        if (!json_is_string(v) ||
-            mp_b64_decode(raw, json_string_value(v), json_string_length(v)) != MP_OK ||
-            mp_buf_len(raw) != MERKLE_HASH_LEN)
-            goto bad;
-        memcpy(h[i], mp_buf_ptr(raw), MERKLE_HASH_LEN);
-    }
-    if (merkle_frontier_set(&p->tree, seq, (const unsigned char(*)[MERKLE_HASH_LEN])h,
-            (unsigned int)json_array_size(fr)) != MP_OK)
-        goto bad;
-    mp_buf_free(raw);
+    if (merkle_frontier_json(fr, h, &n) != MP_OK ||
+        merkle_frontier_set(&p->tree, seq, (const unsigned char(*)[MERKLE_HASH_LEN])h, n) != MP_OK)
+        return mp_errf(e, r, "the segment line (seq %llu) has a malformed frontier",
+            (unsigned long long)seq);
     p->count = seq;
     return MP_OK;
-bad:
-    mp_buf_free(raw);
-    return mp_errf(e, r, "the segment line (seq %llu) has a malformed frontier",
-        (unsigned long long)seq);
 }
 
 /* What must happen once the tree holds exactly p->count leaves: the old checkpoint checked

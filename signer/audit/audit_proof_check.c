@@ -91,27 +91,20 @@ static enum mp_err
 get_path(struct pcheck *c, json_t *j)
 {
     json_t *a = json_object_get(j, "path"), *v;
-    struct mp_buf *raw;
     enum mp_err r = MP_OK;
     size_t i;
 
     if (!json_is_array(a) || json_array_size(a) > MERKLE_MAX_PROOF)
         return bad(c, "\"path\" is not an array of at most %d hashes", MERKLE_MAX_PROOF);
-    if ((raw = mp_buf_new(64)) == NULL)
-        return MP_ERR_NOMEM;
     json_array_foreach(a, i, v)
     {
-        mp_buf_reset(raw);
         if (!json_is_string(v) ||
-            mp_b64_decode(raw, json_string_value(v), json_string_length(v)) != MP_OK ||
-            mp_buf_len(raw) != MERKLE_HASH_LEN) {
+            !merkle_hash_b64(json_string_value(v), json_string_length(v), c->path[i])) {
             r = bad(c, "path[%zu] is not the base64 of 32 bytes", i);
             break;
         }
-        memcpy(c->path[i], mp_buf_ptr(raw), MERKLE_HASH_LEN);
     }
     c->npath = json_array_size(a);
-    mp_buf_free(raw);
     return r;
 }
 

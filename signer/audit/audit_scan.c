@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 
-#include "common/b64.h"
 #include "common/json.h"
 #include "signer/audit/audit_note.h"
 #include "signer/audit/audit_writer_int.h"
@@ -39,27 +38,11 @@ static enum mp_err
 frontier_read(json_t *list, unsigned long long seq, struct merkle_frontier *mt)
 {
     unsigned char h[64][MERKLE_HASH_LEN];
-    struct mp_buf *raw = mp_buf_new(64);
-    size_t i, n = json_array_size(list);
-    enum mp_err r = MP_ERR_PARSE;
+    unsigned int n = 0;
 
-    if (raw == NULL)
-        return MP_ERR_NOMEM;
-    if (!json_is_array(list) || n > 64)
-        goto out;
-    for (i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(list, i));
-
-        mp_buf_reset(raw);
-        if (s == NULL || mp_b64_decode(raw, s, strlen(s)) != MP_OK ||
-            mp_buf_len(raw) != MERKLE_HASH_LEN)
-            goto out;
-        memcpy(h[i], mp_buf_ptr(raw), MERKLE_HASH_LEN);
-    }
-    r = merkle_frontier_set(mt, seq, (const unsigned char(*)[MERKLE_HASH_LEN])h, (unsigned int)n);
-out:
-    mp_buf_free(raw);
-    return r;
+    if (merkle_frontier_json(list, h, &n) != MP_OK)
+        return MP_ERR_PARSE;
+    return merkle_frontier_set(mt, seq, (const unsigned char(*)[MERKLE_HASH_LEN])h, n);
 }
 
 /* The segment's first line: a header (seq 0, the tree starts empty) or a segment line. */

@@ -6,7 +6,6 @@
 
 #include <jansson.h>
 
-#include "common/b64.h"
 #include "common/buf.h"
 #include "signer/audit/audit_verify_int.h"
 
@@ -14,14 +13,7 @@
 static int
 b64_hash(const char *s, unsigned char out[MERKLE_HASH_LEN])
 {
-    struct mp_buf *raw = mp_buf_new(64);
-    int ok = raw != NULL && mp_b64_decode(raw, s, strlen(s)) == MP_OK &&
-        mp_buf_len(raw) == MERKLE_HASH_LEN;
-
-    if (ok)
-        memcpy(out, mp_buf_ptr(raw), MERKLE_HASH_LEN);
-    mp_buf_free(raw);
-    return ok;
+    return merkle_hash_b64(s, strlen(s), out);
 }
 
 /* A note's parse or signature failure as a verdict ("WHAT is malformed: …", "WHAT does not
@@ -181,7 +173,6 @@ static enum mp_err
 segline_read(struct vstate *v, json_t *j, struct segline *s)
 {
     json_t *pv = NULL, *ts, *rt;
-    size_t i;
 
     s->size = -1;
     s->root = NULL;
@@ -199,15 +190,8 @@ segline_read(struct vstate *v, json_t *j, struct segline *s)
         return vbad(v, "segment line's previous tree head is malformed");
     if (s->has_head)
         s->size = json_integer_value(ts);
-    if (!json_is_array(s->frontier) || json_array_size(s->frontier) > 64)
+    if (merkle_frontier_json(s->frontier, s->h, &s->n) != MP_OK)
         return vbad(v, "segment line's frontier is malformed");
-    s->n = (unsigned int)json_array_size(s->frontier);
-    for (i = 0; i < s->n; i++) {
-        const char *h = json_string_value(json_array_get(s->frontier, i));
-
-        if (h == NULL || !b64_hash(h, s->h[i]))
-            return vbad(v, "segment line's frontier is malformed");
-    }
     return MP_OK;
 }
 
@@ -232,9 +216,9 @@ segline_self(struct vstate *v, const struct segline *s, unsigned long long seq, 
     if (s->has_head && s->size != s->last)
         return vbad(v, "segment line's previous.tree_size %lld is not its last_seq %lld",
             (long long)s->size, (long long)s->last);
-    if ((unsigned int)__builtin_popcountll(seq) != s->n)
-        return vbad(v, "segment line's frontier lists %u subtrees, but a tree of %llu lines has %d",
-            s->n, seq, __builtin_popcountll(seq));
+    if (merkle_subtrees(seq) != s->n)
+        return vbad(v, "segment line's frontier lists %u subtrees, but a tree of %llu lines has %u",
+            s->n, seq, merkle_subtrees(seq));
     return MP_OK;
 }
 
