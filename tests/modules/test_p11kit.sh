@@ -110,8 +110,10 @@ recovery=$((first - back))
 [ "$during" -gt 0 ] && [ "$(awk -v k="$killed" -v b="$back" '$1 > k + 200 && $2 < b && $3 == 0' "$T/load" | wc -l)" = 0 ] ||
     fail "requests while the server was dead: $during, some granted"
 grep -q "HSM unavailable" "$T/load.err" || fail "callers were not told the HSM is unavailable: $(head -n 3 "$T/load.err")"
-# 2 s is the promise (issue #14); under valgrind the signer runs some 20 times slower.
+# 2 s is the promise (issue #14), held in the plain build; under ASan the signer and the
+# server run some 2-3 times slower (2175 ms seen in CI), under valgrind some 20 times.
 limit=2000
+ldd "$MP_SIGNER" | grep -q 'libasan' && limit=5000
 case ${MP_WRAP:-} in *valgrind*) limit=15000 ;; esac
 [ "$recovery" -le "$limit" ] || fail "first grant $recovery ms after the server came back (limit $limit)"
 [ "$longest" -lt $((limit * 5 / 2)) ] || fail "a request took $longest ms"
